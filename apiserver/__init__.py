@@ -1,0 +1,1 @@
+"""The kube-py API server: Kubernetes REST over aiohttp, backed by etcd or embedded SQLite."""

@@ -1,0 +1,1 @@
+"""The kube-py controller-manager: one informer-fed controller per module."""

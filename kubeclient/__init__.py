@@ -1,0 +1,1 @@
+"""Async Kubernetes client for kube-py components: REST, kubeconfig, informers, work queues."""

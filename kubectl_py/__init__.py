@@ -1,0 +1,1 @@
+"""kubectl-py: the kube-py command line."""

@@ -1,0 +1,1 @@
+"""The kube-py node agent."""

@@ -1,0 +1,1 @@
+"""The kube-py scheduler: queue, filter and score plugins, binder."""
