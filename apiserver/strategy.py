@@ -1,0 +1,144 @@
+"""Per-kind rules the generic registry applies on create, update and delete.
+
+Kubernetes keeps these in each type's `strategy.go`: what a create wipes (status),
+what an update may not touch (status via the main resource, spec via `/status`),
+when `metadata.generation` moves, which kinds delete gracefully and which orphan their
+dependents by default. Keeping them in one table-like module makes the registry generic.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from apiserver.resources import ResourceInfo
+
+
+@dataclass(frozen=True)
+class Strategy:
+    kind_key: tuple[str, str]
+    tracks_generation: bool = False  # generation = 1 on create, +1 on spec change
+    generation_on_annotations: bool = False  # Deployment: annotations bump generation too
+    has_status: bool = False  # a /status subresource splits spec from status
+    keep_status_on_create: bool = False  # Node: status may be set on create
+    keep_labels_on_status: bool = False  # Deployment: /status keeps the old labels
+    graceful: bool = False  # Pod: DELETE sets deletionTimestamp and waits for the kubelet
+    orphan_by_default: bool = False  # Job: a DELETE without a policy orphans dependents
+
+    def prepare_for_create(self, obj: dict[str, Any]) -> None:
+        if self.has_status and not self.keep_status_on_create:
+            obj["status"] = {}
+        if self.kind_key == ("", "Pod"):
+            obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj.get("spec") or {})}
+        elif self.kind_key == ("", "Namespace"):
+            obj["status"] = {"phase": "Active"}
+            labels = obj["metadata"].setdefault("labels", {})
+            labels["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
+        elif self.kind_key == ("batch", "Job"):
+            _job_selector(obj)
+        if self.tracks_generation:
+            obj["metadata"]["generation"] = 1
+        else:
+            obj["metadata"].pop("generation", None)
+
+    def prepare_for_update(self, new: dict[str, Any], old: dict[str, Any]) -> None:
+        """Main-resource update: status changes are dropped; generation follows spec."""
+        if self.has_status:
+            if "status" in old:
+                new["status"] = copy.deepcopy(old["status"])
+            else:
+                new.pop("status", None)
+        if self.kind_key == ("", "Namespace"):
+            new["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = new["metadata"]["name"]
+        self._bump_generation(new, old)
+
+    def prepare_for_status_update(self, new: dict[str, Any], old: dict[str, Any]) -> None:
+        """`/status` update: spec changes are dropped; generation never moves."""
+        for key, value in old.items():
+            if key not in ("metadata", "status", "kind", "apiVersion"):
+                new[key] = copy.deepcopy(value)
+        for key in [k for k in new if k not in old and k not in ("metadata", "status", "kind", "apiVersion")]:
+            del new[key]
+        if self.keep_labels_on_status:
+            labels = old["metadata"].get("labels")
+            if labels is None:
+                new["metadata"].pop("labels", None)
+            else:
+                new["metadata"]["labels"] = copy.deepcopy(labels)
+        new["metadata"]["generation"] = old["metadata"].get("generation")
+        if new["metadata"]["generation"] is None:
+            new["metadata"].pop("generation")
+
+    def _bump_generation(self, new: dict[str, Any], old: dict[str, Any]) -> None:
+        old_gen = old["metadata"].get("generation")
+        if not self.tracks_generation:
+            if old_gen is None:
+                new["metadata"].pop("generation", None)
+            else:
+                new["metadata"]["generation"] = old_gen
+            return
+        changed = new.get("spec") != old.get("spec")
+        if self.generation_on_annotations:
+            changed = changed or (new["metadata"].get("annotations") or {}) != (old["metadata"].get("annotations") or {})
+        new["metadata"]["generation"] = (old_gen or 1) + (1 if changed else 0)
+
+
+def qos_class(spec: dict[str, Any]) -> str:
+    """Kubernetes' QoS: Guaranteed when every container's cpu and memory requests equal
+    limits, BestEffort when nothing is requested or limited, Burstable otherwise."""
+    containers = list(spec.get("containers") or []) + list(spec.get("initContainers") or [])
+    any_set = False
+    guaranteed = bool(containers)
+    for container in containers:
+        res = container.get("resources") or {}
+        limits, requests = res.get("limits") or {}, res.get("requests") or {}
+        if limits or requests:
+            any_set = True
+        for name in ("cpu", "memory"):
+            limit = limits.get(name)
+            if limit is None or str(requests.get(name, limit)) != str(limit):
+                guaranteed = False
+    if not any_set:
+        return "BestEffort"
+    return "Guaranteed" if guaranteed else "Burstable"
+
+
+def _job_selector(job: dict[str, Any]) -> None:
+    """A Job without `manualSelector: true` gets a selector on its own uid, as Kubernetes does."""
+    spec = job.setdefault("spec", {})
+    if spec.get("manualSelector"):
+        return
+    uid, name = job["metadata"]["uid"], job["metadata"]["name"]
+    template_meta = spec.setdefault("template", {}).setdefault("metadata", {})
+    labels = template_meta.get("labels") or {}
+    labels.update({
+        "batch.kubernetes.io/controller-uid": uid,
+        "batch.kubernetes.io/job-name": name,
+        "controller-uid": uid,
+        "job-name": name,
+    })
+    template_meta["labels"] = labels
+    spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+
+
+_STRATEGIES: dict[tuple[str, str], Strategy] = {
+    s.kind_key: s
+    for s in (
+        Strategy(("", "Namespace"), has_status=True),
+        Strategy(("", "Node"), has_status=True, keep_status_on_create=True),
+        Strategy(("", "Pod"), has_status=True, graceful=True),
+        Strategy(("", "Service"), has_status=True),
+        Strategy(("", "Endpoints")),
+        Strategy(("", "Event")),
+        Strategy(("apps", "Deployment"), tracks_generation=True, generation_on_annotations=True,
+                 has_status=True, keep_labels_on_status=True),
+        Strategy(("apps", "ReplicaSet"), tracks_generation=True, has_status=True),
+        Strategy(("batch", "Job"), tracks_generation=True, has_status=True, orphan_by_default=True),
+        Strategy(("coordination.k8s.io", "Lease")),
+    )
+}
+
+
+def strategy_for(resource: ResourceInfo) -> Strategy:
+    return _STRATEGIES[(resource.group, resource.kind)]
