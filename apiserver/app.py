@@ -17,6 +17,7 @@ from aiohttp import web
 from apimachinery import errors
 from apimachinery.errors import StatusError
 from apiserver import discovery, openapi, subresources
+from apiserver.allocators import ServiceAllocator
 from apiserver.handlers import ResourceHandler, Target, json_response
 from apiserver.registry import Registry, now_rfc3339
 from apiserver.resources import RESOURCES, ResourceInfo, group_versions, lookup
@@ -49,6 +50,8 @@ class ApiServer:
             if resource.kind == "Namespace":
                 namespace_cache = cache
             registry = Registry(resource, self.storage, cache)
+            if resource.kind == "Service":
+                registry.create_hooks.append(ServiceAllocator(cache).allocate)
             self.handlers[(resource.group, resource.version, resource.plural)] = ResourceHandler(registry)
         assert namespace_cache is not None
         ns_resource = lookup("", "v1", "namespaces")

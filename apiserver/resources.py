@@ -1,109 +1,14 @@
-"""The resources this API server serves, described once.
+"""The served resources live in `apimachinery.resources` (clients need the table too);
+this name stays so the API server's modules read naturally."""
 
-Discovery, OpenAPI, routing, storage keys and Table printing all read this table, so
-adding a kind is one entry here plus its strategy and printer.
-"""
-
-from __future__ import annotations
-
-from dataclasses import dataclass, field
-
-VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
-
-
-@dataclass(frozen=True)
-class Subresource:
-    name: str  # "status", "scale", "binding", "log", "exec"
-    kind: str
-    group: str = ""  # response kind's group; "" = same as the resource
-    version: str = ""
-    verbs: tuple[str, ...] = ("get", "patch", "update")
-
-
-@dataclass(frozen=True)
-class ResourceInfo:
-    group: str  # "" for core
-    version: str
-    kind: str
-    plural: str
-    singular: str
-    namespaced: bool
-    short_names: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
-    subresources: tuple[Subresource, ...] = ()
-    storage_prefix: str = ""  # Kubernetes' etcd prefix when it differs from the plural
-    verbs: tuple[str, ...] = tuple(VERBS)
-    has_status: bool = field(default=False)
-
-    @property
-    def group_version(self) -> str:
-        return f"{self.group}/{self.version}" if self.group else self.version
-
-    @property
-    def api_version(self) -> str:
-        return self.group_version
-
-    @property
-    def list_kind(self) -> str:
-        return f"{self.kind}List"
-
-    def key_prefix(self, namespace: str = "") -> str:
-        """`/registry/<prefix>/` or `/registry/<prefix>/<ns>/` (trailing slash: no prefix clashes)."""
-        base = f"/registry/{self.storage_prefix or self.plural}/"
-        return f"{base}{namespace}/" if (self.namespaced and namespace) else base
-
-    def key(self, namespace: str, name: str) -> str:
-        return f"{self.key_prefix(namespace)}{name}"
-
-    def base_path(self) -> str:
-        return f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
-
-
-def _status(kind: str) -> Subresource:
-    return Subresource("status", kind)
-
-
-SCALE = Subresource("scale", "Scale", group="autoscaling", version="v1")
-
-RESOURCES: tuple[ResourceInfo, ...] = (
-    ResourceInfo("", "v1", "Namespace", "namespaces", "namespace", False, ("ns",), (),
-                 (_status("Namespace"), Subresource("finalize", "Namespace", verbs=("update",))), has_status=True,
-                 verbs=("create", "delete", "get", "list", "patch", "update", "watch")),
-    ResourceInfo("", "v1", "Node", "nodes", "node", False, ("no",), (), (_status("Node"),),
-                 storage_prefix="minions", has_status=True),
-    ResourceInfo("", "v1", "Pod", "pods", "pod", True, ("po",), ("all",),
-                 (_status("Pod"),
-                  Subresource("binding", "Binding", verbs=("create",)),
-                  Subresource("log", "Pod", verbs=("get",)),
-                  Subresource("exec", "PodExecOptions", verbs=("create", "get"))), has_status=True),
-    ResourceInfo("", "v1", "Service", "services", "service", True, ("svc",), ("all",), (_status("Service"),),
-                 storage_prefix="services/specs", has_status=True,
-                 verbs=("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")),
-    ResourceInfo("", "v1", "Endpoints", "endpoints", "endpoints", True, ("ep",), (),
-                 storage_prefix="services/endpoints"),
-    ResourceInfo("", "v1", "Event", "events", "event", True, ("ev",), ()),
-    ResourceInfo("apps", "v1", "Deployment", "deployments", "deployment", True, ("deploy",), ("all",),
-                 (SCALE, _status("Deployment")), has_status=True),
-    ResourceInfo("apps", "v1", "ReplicaSet", "replicasets", "replicaset", True, ("rs",), ("all",),
-                 (SCALE, _status("ReplicaSet")), has_status=True),
-    ResourceInfo("batch", "v1", "Job", "jobs", "job", True, (), ("all",), (_status("Job"),), has_status=True),
-    ResourceInfo("coordination.k8s.io", "v1", "Lease", "leases", "lease", True, (), ()),
+from apimachinery.resources import (  # noqa: F401
+    BY_GROUP_VERSION_PLURAL,
+    BY_KIND,
+    RESOURCES,
+    SCALE,
+    VERBS,
+    ResourceInfo,
+    Subresource,
+    group_versions,
+    lookup,
 )
-
-BY_GROUP_VERSION_PLURAL: dict[tuple[str, str, str], ResourceInfo] = {
-    (r.group, r.version, r.plural): r for r in RESOURCES
-}
-BY_KIND: dict[tuple[str, str], ResourceInfo] = {(r.group, r.kind): r for r in RESOURCES}
-
-
-def group_versions() -> list[tuple[str, str]]:
-    """Distinct (group, version) pairs in declaration order."""
-    seen: list[tuple[str, str]] = []
-    for r in RESOURCES:
-        if (r.group, r.version) not in seen:
-            seen.append((r.group, r.version))
-    return seen
-
-
-def lookup(group: str, version: str, plural: str) -> ResourceInfo | None:
-    return BY_GROUP_VERSION_PLURAL.get((group, version, plural))

@@ -51,6 +51,8 @@ class Strategy:
                 new.pop("status", None)
         if self.kind_key == ("", "Namespace"):
             new["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = new["metadata"]["name"]
+        elif self.kind_key == ("", "Service"):
+            _keep_allocated_values(new, old)
         self._bump_generation(new, old)
 
     def prepare_for_status_update(self, new: dict[str, Any], old: dict[str, Any]) -> None:
@@ -102,6 +104,21 @@ def qos_class(spec: dict[str, Any]) -> str:
     if not any_set:
         return "BestEffort"
     return "Guaranteed" if guaranteed else "Burstable"
+
+
+def _keep_allocated_values(new: dict[str, Any], old: dict[str, Any]) -> None:
+    """An update that leaves clusterIP or nodePorts empty keeps the allocated ones (patchAllocatedValues)."""
+    new_spec, old_spec = new.setdefault("spec", {}), old.get("spec") or {}
+    for key in ("clusterIP", "clusterIPs"):
+        if not new_spec.get(key) and old_spec.get(key):
+            new_spec[key] = copy.deepcopy(old_spec[key])
+    if new_spec.get("type") in ("NodePort", "LoadBalancer"):
+        old_ports = {(p.get("port"), p.get("protocol", "TCP")): p.get("nodePort") for p in old_spec.get("ports") or []}
+        for port in new_spec.get("ports") or []:
+            if not port.get("nodePort"):
+                allocated = old_ports.get((port.get("port"), port.get("protocol", "TCP")))
+                if allocated:
+                    port["nodePort"] = allocated
 
 
 def _job_selector(job: dict[str, Any]) -> None:
