@@ -99,7 +99,9 @@ class LeaderElector:
     async def run(self, lead: Callable[[], Awaitable[None]]) -> None:
         """Wait to become leader, run `lead()` while leading; return when leadership is lost
         or `lead()` returns."""
-        while not await self._attempt():
+        while True:
+            if await self._attempt():
+                break
             await asyncio.sleep(self.retry_period)
         self.is_leader = True
         log.info("%s: %s became leader", self.name, self.identity)
