@@ -1,0 +1,62 @@
+"""`kube-py controller-manager`: every controller in one process, behind leader election.
+
+Informers are shared (one watch per resource for all controllers). With leader election
+on, a second manager waits on the Lease `kube-system/kube-controller-manager` and takes
+over when the first stops renewing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from controllers.base import Controller, ControllerContext
+from controllers.garbagecollector import GarbageCollector
+from controllers.namespace import NamespaceController
+from kubeclient.factory import InformerFactory
+from kubeclient.leaderelection import LeaderElector
+from kubeclient.rest import ApiClient
+
+log = logging.getLogger(__name__)
+
+CONTROLLERS: dict[str, Callable[[ControllerContext], Controller]] = {
+    "namespace": NamespaceController,
+    "garbagecollector": GarbageCollector,
+}
+
+
+def build_controllers(ctx: ControllerContext, names: list[str] | None = None) -> list[Controller]:
+    chosen = names or list(CONTROLLERS)
+    unknown = [n for n in chosen if n not in CONTROLLERS]
+    if unknown:
+        raise ValueError(f"unknown controllers: {', '.join(unknown)} (known: {', '.join(CONTROLLERS)})")
+    return [CONTROLLERS[name](ctx) for name in chosen]
+
+
+async def run_controller_manager(client: ApiClient, names: list[str] | None = None, *,
+                                 leader_elect: bool = True, stop: asyncio.Event | None = None) -> None:
+    factory = InformerFactory(client)
+    ctx = ControllerContext(client, factory)
+    controllers = build_controllers(ctx, names)
+
+    async def lead() -> None:
+        factory.start()
+        await factory.wait_for_sync(timeout=120)
+        log.info("controller-manager: caches synced; running %s", ", ".join(c.name for c in controllers))
+        await asyncio.gather(*(c.run() for c in controllers))
+
+    elector = LeaderElector(client, "kube-controller-manager") if leader_elect else None
+    main = asyncio.create_task(elector.run(lead) if elector else lead())
+    waiters = {main}
+    if stop is not None:
+        waiters.add(asyncio.create_task(stop.wait()))
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in waiters:
+            task.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)
+        await factory.stop()
+        if elector is not None:
+            await elector.release()
