@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from apimachinery.errors import StatusError
+from kubeclient.kubeconfig import KubeconfigError
 
 DEFAULT_DATA_DIR = Path(os.environ.get("KUBE_PY_DATA_DIR", Path.home() / ".kube-py"))
 
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
-    except (OSError, StatusError, ValueError) as exc:
+    except (OSError, StatusError, ValueError, KubeconfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
