@@ -19,13 +19,13 @@ from typing import Any
 import orjson
 import yaml
 from aiohttp import web
+
+from apimachinery import errors
+from apimachinery.errors import StatusError
 from apimachinery.fields import FieldSelectorError, check_supported, parse_field_selector, selectable_fields
 from apimachinery.labels import SelectorError, parse_selector
 from apimachinery.patch import PatchError, json_merge_patch, json_patch, strategic_merge_patch
 from apimachinery.scheme import type_errors, unknown_fields
-
-from apimachinery import errors
-from apimachinery.errors import StatusError
 from apiserver import printers
 from apiserver.registry import DeleteOptions, Registry, WriteResult
 from apiserver.resources import ResourceInfo

@@ -18,11 +18,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from apimachinery.defaults import apply_defaults
-from apimachinery.validation import validate
 
 from apimachinery import errors
+from apimachinery.defaults import apply_defaults
 from apimachinery.errors import StatusCause, StatusError
+from apimachinery.validation import validate
 from apiserver.codec import decode_from_storage, encode_for_storage
 from apiserver.resources import ResourceInfo
 from apiserver.storage import (

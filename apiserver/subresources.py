@@ -11,10 +11,10 @@ import copy
 from typing import Any
 
 from aiohttp import web
-from apimachinery.labels import SelectorError, selector_from_label_selector
 
 from apimachinery import errors
 from apimachinery.errors import StatusCause
+from apimachinery.labels import SelectorError, selector_from_label_selector
 from apiserver.handlers import (
     ResourceHandler,
     Target,

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from controllers.base import Controller, ControllerContext
 from controllers.garbagecollector import GarbageCollector
 from controllers.namespace import NamespaceController
+from controllers.replicaset import ReplicaSetController
 from kubeclient.factory import InformerFactory
 from kubeclient.leaderelection import LeaderElector
 from kubeclient.rest import ApiClient
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 CONTROLLERS: dict[str, Callable[[ControllerContext], Controller]] = {
     "namespace": NamespaceController,
     "garbagecollector": GarbageCollector,
+    "replicaset": ReplicaSetController,
 }
 
 

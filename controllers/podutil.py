@@ -1,0 +1,197 @@
+"""Pod and ownership helpers every workload controller shares (controller_utils.go).
+
+Pure functions over pod dicts: activity, readiness and availability, controller
+references, the deletion ranking the ReplicaSet controller uses on scale-down, and the
+expectations that stop a controller from creating pods twice while its cache lags.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+EXPECTATIONS_TIMEOUT = 300.0  # seconds, Kubernetes' ExpectationsTimeout
+DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+Obj = dict[str, Any]
+
+
+def parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ"):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+def now_rfc3339() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def is_pod_active(pod: Obj) -> bool:
+    phase = (pod.get("status") or {}).get("phase")
+    return phase not in ("Succeeded", "Failed") and not pod["metadata"].get("deletionTimestamp")
+
+
+def pod_condition(pod: Obj, kind: str) -> Obj | None:
+    for condition in (pod.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == kind:
+            return condition
+    return None
+
+
+def is_pod_ready(pod: Obj) -> bool:
+    condition = pod_condition(pod, "Ready")
+    return bool(condition and condition.get("status") == "True")
+
+
+def is_pod_available(pod: Obj, min_ready_seconds: int, now: datetime | None = None) -> bool:
+    """Ready, and (minReadySeconds == 0 or Ready since strictly more than minReadySeconds)."""
+    if not is_pod_ready(pod):
+        return False
+    if not min_ready_seconds:
+        return True
+    since = parse_time((pod_condition(pod, "Ready") or {}).get("lastTransitionTime"))
+    if since is None:
+        return False
+    return (since.timestamp() + min_ready_seconds) < (now or datetime.now(UTC)).timestamp()
+
+
+def controller_ref(obj: Obj) -> Obj | None:
+    for ref in obj["metadata"].get("ownerReferences") or []:
+        if ref.get("controller"):
+            return ref
+    return None
+
+
+def new_controller_ref(owner: Obj) -> Obj:
+    return {"apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": owner["metadata"]["name"],
+            "uid": owner["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
+
+
+def pods_prefix(controller_name: str) -> str:
+    """generateName for a controller's pods: `<name>-`, or the bare name if that is invalid."""
+    prefix = f"{controller_name}-"
+    return prefix if _DNS_SUBDOMAIN.match(prefix[:-1]) and len(prefix) <= 58 else controller_name
+
+
+def pod_from_template(template: Obj, owner: Obj, generate_name: str) -> Obj:
+    meta = template.get("metadata") or {}
+    pod_meta: Obj = {"generateName": generate_name, "ownerReferences": [new_controller_ref(owner)]}
+    for key in ("labels", "annotations", "finalizers"):
+        if meta.get(key):
+            pod_meta[key] = dict(meta[key]) if isinstance(meta[key], dict) else list(meta[key])
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta, "spec": template.get("spec") or {}}
+
+
+def max_restarts(pod: Obj) -> int:
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    return max((s.get("restartCount") or 0 for s in statuses), default=0)
+
+
+def _log2_bucket(moment: datetime | None, now: float) -> int:
+    if moment is None:
+        return -1
+    delta_ns = max(1, int((now - moment.timestamp()) * 1e9))
+    return int(math.log2(delta_ns))
+
+
+def deletion_rank(pod: Obj, rank: int, now: float | None = None) -> tuple[Any, ...]:
+    """Sort key: pods that sort first are deleted first (ActivePodsWithRanks.Less).
+
+    Unassigned < assigned; Pending < Unknown < Running; not ready < ready; lower deletion
+    cost; higher co-location rank; more recently ready; more restarts; newer pods.
+    """
+    now = time.time() if now is None else now
+    meta, status = pod["metadata"], pod.get("status") or {}
+    phase_order = {"Pending": 0, "Unknown": 1, "Running": 2}.get(status.get("phase", ""), 0)
+    ready = is_pod_ready(pod)
+    try:
+        cost = int((meta.get("annotations") or {}).get(DELETION_COST, "0"))
+    except ValueError:
+        cost = 0
+    ready_since = parse_time((pod_condition(pod, "Ready") or {}).get("lastTransitionTime")) if ready else None
+    created = parse_time(meta.get("creationTimestamp"))
+    uid = meta.get("uid", "")
+    return (
+        1 if (pod.get("spec") or {}).get("nodeName") else 0,
+        phase_order,
+        1 if ready else 0,
+        cost,
+        -rank,
+        _log2_bucket(ready_since, now) if ready else 0,
+        -max_restarts(pod),
+        _log2_bucket(created, now),
+        uid,
+    )
+
+
+def pods_to_delete(pods: list[Obj], count: int, related: list[Obj]) -> list[Obj]:
+    """The `count` pods to delete: rank = active related pods on the same node."""
+    per_node: dict[str, int] = {}
+    for pod in related:
+        node = (pod.get("spec") or {}).get("nodeName")
+        if node and is_pod_active(pod):
+            per_node[node] = per_node.get(node, 0) + 1
+    now = time.time()
+    ranked = sorted(pods, key=lambda p: deletion_rank(p, per_node.get((p.get("spec") or {}).get("nodeName", ""), 0),
+                                                      now))
+    return ranked[:count]
+
+
+@dataclass
+class _Expectation:
+    add: int = 0
+    delete: int = 0
+    timestamp: float = field(default_factory=time.monotonic)
+    deleting: set[str] = field(default_factory=set)  # uids whose deletion is still to be seen
+
+
+class Expectations:
+    """Per-controller-key counts of creates/deletes issued but not yet observed."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, _Expectation] = {}
+
+    def satisfied(self, key: str) -> bool:
+        record = self._records.get(key)
+        if record is None:
+            return True
+        if record.add <= 0 and record.delete <= 0:
+            return True
+        return time.monotonic() - record.timestamp > EXPECTATIONS_TIMEOUT
+
+    def expect(self, key: str, add: int = 0, delete_uids: set[str] | None = None) -> None:
+        uids = set(delete_uids or ())
+        self._records[key] = _Expectation(add, len(uids), deleting=uids)
+
+    def creation_observed(self, key: str) -> None:
+        record = self._records.get(key)
+        if record is not None:
+            record.add -= 1
+
+    def deletion_observed(self, key: str, uid: str) -> None:
+        record = self._records.get(key)
+        if record is not None and uid in record.deleting:
+            record.deleting.discard(uid)
+            record.delete -= 1
+
+    def lower(self, key: str, add: int = 0, delete_uid: str = "") -> None:
+        """A create or delete that failed will never be observed."""
+        record = self._records.get(key)
+        if record is None:
+            return
+        record.add -= add
+        if delete_uid:
+            self.deletion_observed(key, delete_uid)
+
+    def forget(self, key: str) -> None:
+        self._records.pop(key, None)
