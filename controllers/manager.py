@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 
 from controllers.base import Controller, ControllerContext
+from controllers.deployment import DeploymentController
 from controllers.garbagecollector import GarbageCollector
 from controllers.namespace import NamespaceController
 from controllers.replicaset import ReplicaSetController
@@ -25,6 +26,7 @@ CONTROLLERS: dict[str, Callable[[ControllerContext], Controller]] = {
     "namespace": NamespaceController,
     "garbagecollector": GarbageCollector,
     "replicaset": ReplicaSetController,
+    "deployment": DeploymentController,
 }
 
 
