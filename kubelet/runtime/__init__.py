@@ -1,0 +1,1 @@
+"""Container runtimes behind one small interface: runc (real containers), process, fake."""
