@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-class RuntimeError_(Exception):
+class DriverError(Exception):
     """A runtime operation failed; `reason` is Kubernetes' waiting reason where one fits
     (ErrImagePull, CreateContainerError, RunContainerError, ...)."""
 
@@ -78,7 +78,7 @@ class Runtime(ABC):
 
     @abstractmethod
     async def pull_image(self, image: str) -> str:
-        """Make the image available locally → image ID (`sha256:...`). RuntimeError_ with
+        """Make the image available locally → image ID (`sha256:...`). DriverError with
         reason ErrImagePull when it cannot be had."""
 
     @abstractmethod
