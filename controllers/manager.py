@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from controllers.base import Controller, ControllerContext
 from controllers.deployment import DeploymentController
+from controllers.endpoints import EndpointsController
 from controllers.garbagecollector import GarbageCollector
 from controllers.namespace import NamespaceController
 from controllers.replicaset import ReplicaSetController
@@ -27,6 +28,7 @@ CONTROLLERS: dict[str, Callable[[ControllerContext], Controller]] = {
     "garbagecollector": GarbageCollector,
     "replicaset": ReplicaSetController,
     "deployment": DeploymentController,
+    "endpoints": EndpointsController,
 }
 
 
