@@ -15,6 +15,7 @@ from controllers.base import Controller, ControllerContext
 from controllers.deployment import DeploymentController
 from controllers.endpoints import EndpointsController
 from controllers.garbagecollector import GarbageCollector
+from controllers.job import JobController
 from controllers.namespace import NamespaceController
 from controllers.replicaset import ReplicaSetController
 from kubeclient.factory import InformerFactory
@@ -29,6 +30,7 @@ CONTROLLERS: dict[str, Callable[[ControllerContext], Controller]] = {
     "replicaset": ReplicaSetController,
     "deployment": DeploymentController,
     "endpoints": EndpointsController,
+    "job": JobController,
 }
 
 

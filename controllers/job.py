@@ -1,0 +1,387 @@
+"""Job controller: run pods to completion with Kubernetes' counting rules (semantics.md §4).
+
+Pods carry the `batch.kubernetes.io/job-tracking` finalizer so a finished pod cannot
+vanish before it is counted. Counting is crash-safe the way Kubernetes does it: finished
+pods' uids go to `status.uncountedTerminatedPods` first, then their finalizers come off,
+then they move into `succeeded`/`failed`. Terminal conditions come in two phases
+(`SuccessCriteriaMet`/`FailureTarget`, then `Complete`/`Failed` once no pod is left
+running). Replacement pods after failures wait 10 s doubling to 10 minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from apimachinery.errors import StatusError
+from controllers.base import Controller, ControllerContext
+from controllers.podutil import (
+    Expectations,
+    controller_ref,
+    is_pod_active,
+    is_pod_ready,
+    now_rfc3339,
+    parse_time,
+    pod_from_template,
+    pods_prefix,
+    pods_to_delete,
+)
+from kubeclient.informer import meta_key
+
+log = logging.getLogger(__name__)
+Obj = dict[str, Any]
+
+TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
+BACKOFF_BASE = 10.0
+BACKOFF_CAP = 600.0  # MaxJobPodFailureBackOff in current releases (the docs still say 6 minutes)
+MAX_UNCOUNTED = 500
+BURST = 500
+
+
+def job_condition(job: Obj, kind: str) -> Obj | None:
+    for c in (job.get("status") or {}).get("conditions") or []:
+        if c.get("type") == kind and c.get("status") == "True":
+            return c
+    return None
+
+
+def is_finished(job: Obj) -> bool:
+    return job_condition(job, "Complete") is not None or job_condition(job, "Failed") is not None
+
+
+def pod_succeeded(pod: Obj) -> bool:
+    return (pod.get("status") or {}).get("phase") == "Succeeded"
+
+
+def pod_failed(pod: Obj, replacement_policy: str) -> bool:
+    phase = (pod.get("status") or {}).get("phase")
+    if phase == "Failed":
+        return True
+    return bool(pod["metadata"].get("deletionTimestamp")) and phase != "Succeeded" and replacement_policy != "Failed"
+
+
+def failure_time(pod: Obj) -> datetime | None:
+    latest: datetime | None = None
+    for status in (pod.get("status") or {}).get("containerStatuses") or []:
+        finished = parse_time(((status.get("state") or {}).get("terminated") or {}).get("finishedAt"))
+        if finished and (latest is None or finished > latest):
+            latest = finished
+    return latest or parse_time(pod["metadata"].get("deletionTimestamp")) or \
+        parse_time(pod["metadata"].get("creationTimestamp"))
+
+
+def backoff_delay(failures_since_success: int) -> float:
+    if failures_since_success <= 0:
+        return 0.0
+    return min(BACKOFF_BASE * 2 ** (failures_since_success - 1), BACKOFF_CAP)
+
+
+def want_active(spec: Obj, succeeded: int) -> int:
+    parallelism = int(spec.get("parallelism", 1) or 0)
+    completions = spec.get("completions")
+    if completions is None:
+        return 0 if succeeded > 0 else parallelism
+    return max(0, min(parallelism, int(completions) - succeeded))
+
+
+def set_condition(status: Obj, kind: str, state: str, reason: str, message: str) -> bool:
+    conditions = status.setdefault("conditions", [])
+    for c in conditions:
+        if c.get("type") == kind:
+            if c.get("status") == state and c.get("reason") == reason:
+                return False
+            if c.get("status") != state:
+                c["lastTransitionTime"] = now_rfc3339()
+            c.update({"status": state, "reason": reason, "message": message, "lastProbeTime": now_rfc3339()})
+            return True
+    now = now_rfc3339()
+    conditions.append({"type": kind, "status": state, "reason": reason, "message": message,
+                       "lastProbeTime": now, "lastTransitionTime": now})
+    return True
+
+
+class JobController(Controller):
+    name = "job-controller"
+    workers = 4
+
+    def __init__(self, ctx: ControllerContext) -> None:
+        super().__init__(ctx)
+        self.recorder = ctx.recorder(self.name)
+        self.expectations = Expectations()
+        self.jobs = ctx.informers.informer("jobs")
+        self.pods = ctx.informers.informer("pods")
+        self.jobs.add_indexer("uid", lambda o: [o["metadata"].get("uid", "")])
+        self.pods.add_indexer("job-uid", lambda o: [r["uid"] for r in [controller_ref(o)] if r and r.get("kind") == "Job"])
+        self.jobs.add_handlers(on_add=self.enqueue, on_update=lambda _o, n: self.enqueue(n), on_delete=self._job_gone)
+        self.pods.add_handlers(on_add=self._pod_added, on_update=lambda _o, n: self._pod_event(n),
+                               on_delete=self._pod_deleted)
+
+    def _job_gone(self, job: Obj) -> None:
+        self.expectations.forget(meta_key(job))
+
+    def _owner_key(self, pod: Obj) -> str | None:
+        ref = controller_ref(pod)
+        if ref is None or ref.get("kind") != "Job":
+            return None
+        jobs = self.jobs.by_index("uid", ref["uid"])
+        return meta_key(jobs[0]) if jobs else None
+
+    def _pod_added(self, pod: Obj) -> None:
+        key = self._owner_key(pod)
+        if key is not None:
+            self.expectations.creation_observed(key)
+        self._pod_event(pod)
+
+    def _pod_event(self, pod: Obj) -> None:
+        key = self._owner_key(pod)
+        if key is None:
+            return
+        if pod["metadata"].get("deletionTimestamp"):
+            self.expectations.deletion_observed(key, pod["metadata"].get("uid", ""))
+        self.queue.add_after(key, 0.2)  # batch bursts of pod events, as Kubernetes does (1 s there)
+
+    def _pod_deleted(self, pod: Obj) -> None:
+        key = self._owner_key(pod)
+        if key is not None:
+            self.expectations.deletion_observed(key, pod["metadata"].get("uid", ""))
+            self.queue.add(key)
+
+    # ---- sync ----------------------------------------------------------------------
+
+    async def sync(self, key: str) -> None:
+        cached = self.jobs.get(key)
+        if cached is None or is_finished(cached):
+            if cached is not None:
+                await self._release_finalizers(self._pods_of(cached))
+            return
+        job = copy.deepcopy(cached)
+        spec, status = job.get("spec") or {}, copy.deepcopy(job.get("status") or {})
+        pods = self._pods_of(job)
+        policy = spec.get("podReplacementPolicy", "TerminatingOrFailed")
+        if await self._track_finished(job, status, pods, policy):
+            return  # status was written; the update event brings us back
+        active = [p for p in pods if is_pod_active(p)]
+        terminating = [p for p in pods if p["metadata"].get("deletionTimestamp") and
+                       (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
+        suspended = bool(spec.get("suspend"))
+        self._suspend_conditions(job, status, suspended)
+        if not suspended and not status.get("startTime"):
+            status["startTime"] = now_rfc3339()
+        target = self._terminal_target(job, status, pods, active)
+        if target is not None:
+            await self._delete_pods(job, active, len(active))
+            if not active and not terminating and not _uncounted(status):
+                self._finish(job, status, target)
+        elif suspended:
+            await self._delete_pods(job, active, len(active))
+        elif self.expectations.satisfied(key):
+            await self._manage(job, status, active, key, pods)
+        status["active"] = len(active)
+        status["ready"] = sum(1 for p in active if is_pod_ready(p))
+        status["terminating"] = len(terminating)
+        status.setdefault("succeeded", 0)
+        status.setdefault("failed", 0)
+        await self._write_status(job, status)
+        self._requeue_for_deadline(job, status)
+
+    def _pods_of(self, job: Obj) -> list[Obj]:
+        return self.pods.by_index("job-uid", job["metadata"]["uid"])
+
+    async def _track_finished(self, job: Obj, status: Obj, pods: list[Obj], policy: str) -> bool:
+        """Two-step, crash-safe counting of finished pods. True when status was written."""
+        uncounted = status.setdefault("uncountedTerminatedPods", {})
+        known = set(uncounted.get("succeeded") or []) | set(uncounted.get("failed") or [])
+        newly = [p for p in pods if TRACKING_FINALIZER in (p["metadata"].get("finalizers") or [])
+                 and p["metadata"]["uid"] not in known
+                 and (pod_succeeded(p) or pod_failed(p, policy))][:MAX_UNCOUNTED]
+        if newly:
+            for pod in newly:
+                bucket = "succeeded" if pod_succeeded(pod) else "failed"
+                uncounted.setdefault(bucket, []).append(pod["metadata"]["uid"])
+            await self._write_status(job, status)
+            return True
+        if not known:
+            status.pop("uncountedTerminatedPods", None)
+            return False
+        by_uid = {p["metadata"]["uid"]: p for p in pods}
+        await self._release_finalizers([by_uid[u] for u in known if u in by_uid])
+        for bucket in ("succeeded", "failed"):
+            uids = uncounted.get(bucket) or []
+            status[bucket] = int(status.get(bucket) or 0) + len(uids)
+        status.pop("uncountedTerminatedPods", None)
+        await self._write_status(job, status)
+        return True
+
+    async def _release_finalizers(self, pods: list[Obj]) -> None:
+        async def release(pod: Obj) -> None:
+            finalizers = [f for f in pod["metadata"].get("finalizers") or [] if f != TRACKING_FINALIZER]
+            patch = {"metadata": {"finalizers": finalizers or None,
+                                  "resourceVersion": pod["metadata"]["resourceVersion"]}}
+            try:
+                await self.client.patch("pods", pod["metadata"]["name"], patch, pod["metadata"]["namespace"],
+                                        patch_type="merge")
+            except StatusError as exc:
+                if exc.code not in (404, 409):
+                    raise
+
+        holding = [p for p in pods if TRACKING_FINALIZER in (p["metadata"].get("finalizers") or [])]
+        await asyncio.gather(*(release(p) for p in holding))
+
+    def _suspend_conditions(self, job: Obj, status: Obj, suspended: bool) -> None:
+        current = next((c for c in status.get("conditions") or [] if c.get("type") == "Suspended"), None)
+        if suspended and (current is None or current.get("status") != "True"):
+            set_condition(status, "Suspended", "True", "JobSuspended", "Job suspended")
+            self.recorder.event(job, "Normal", "Suspended", "Job suspended")
+        elif not suspended and current is not None and current.get("status") == "True":
+            set_condition(status, "Suspended", "False", "JobResumed", "Job resumed")
+            status["startTime"] = now_rfc3339()
+            self.recorder.event(job, "Normal", "Resumed", "Job resumed")
+
+    def _terminal_target(self, job: Obj, status: Obj, pods: list[Obj], active: list[Obj]) -> tuple[str, str, str] | None:
+        """→ (condition, reason, message) once the Job has succeeded or failed."""
+        for kind, final in (("SuccessCriteriaMet", "Complete"), ("FailureTarget", "Failed")):
+            existing = next((c for c in status.get("conditions") or [] if c.get("type") == kind
+                             and c.get("status") == "True"), None)
+            if existing is not None:
+                return final, existing.get("reason", ""), existing.get("message", "")
+        spec = job.get("spec") or {}
+        succeeded, failed = int(status.get("succeeded") or 0), int(status.get("failed") or 0)
+        backoff_limit = int(spec.get("backoffLimit", 6))
+        completions = spec.get("completions")
+        target: tuple[str, str, str] | None = None
+        if failed > backoff_limit or self._past_backoff_on_failure(job, pods, backoff_limit):
+            target = ("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")
+        elif self._past_deadline(job, status):
+            target = ("Failed", "DeadlineExceeded", "Job was active longer than specified deadline")
+        elif (completions is not None and succeeded >= int(completions)) or \
+                (completions is None and succeeded > 0 and not active):
+            target = ("Complete", "CompletionsReached", "Reached expected number of succeeded pods")
+        if target is not None:
+            interim = "SuccessCriteriaMet" if target[0] == "Complete" else "FailureTarget"
+            set_condition(status, interim, "True", target[1], target[2])
+        return target
+
+    @staticmethod
+    def _past_backoff_on_failure(job: Obj, pods: list[Obj], limit: int) -> bool:
+        template_spec = ((job.get("spec") or {}).get("template") or {}).get("spec") or {}
+        if template_spec.get("restartPolicy") != "OnFailure":
+            return False
+        restarts = 0
+        for pod in pods:
+            if (pod.get("status") or {}).get("phase") not in ("Pending", "Running"):
+                continue
+            for key in ("initContainerStatuses", "containerStatuses"):
+                restarts += sum(int(s.get("restartCount") or 0) for s in (pod.get("status") or {}).get(key) or [])
+        return restarts >= limit if limit else restarts > 0
+
+    @staticmethod
+    def _past_deadline(job: Obj, status: Obj) -> bool:
+        deadline = (job.get("spec") or {}).get("activeDeadlineSeconds")
+        started = parse_time(status.get("startTime"))
+        if deadline is None or started is None or (job.get("spec") or {}).get("suspend"):
+            return False
+        return (datetime.now(UTC) - started).total_seconds() >= int(deadline)
+
+    def _finish(self, job: Obj, status: Obj, target: tuple[str, str, str]) -> None:
+        kind, reason, message = target
+        set_condition(status, kind, "True", reason, message)
+        if kind == "Complete":
+            status["completionTime"] = now_rfc3339()
+            self.recorder.event(job, "Normal", "Completed", "Job completed")
+        else:
+            self.recorder.event(job, "Warning", reason, message)
+
+    async def _manage(self, job: Obj, status: Obj, active: list[Obj], key: str, pods: list[Obj]) -> None:
+        spec = job.get("spec") or {}
+        wanted = want_active(spec, int(status.get("succeeded") or 0))
+        diff = wanted - len(active)
+        if diff < 0:
+            await self._delete_pods(job, active, min(-diff, BURST))
+            return
+        if diff == 0:
+            return
+        delay = self._remaining_backoff(job, pods)
+        if delay > 0:
+            self.queue.add_after(key, delay)
+            return
+        await self._create_pods(job, min(diff, BURST), key)
+
+    def _remaining_backoff(self, job: Obj, pods: list[Obj]) -> float:
+        policy = (job.get("spec") or {}).get("podReplacementPolicy", "TerminatingOrFailed")
+        failed = sorted((p for p in pods if pod_failed(p, policy)), key=lambda p: failure_time(p) or datetime.min.replace(tzinfo=UTC))
+        succeeded = [failure_time(p) for p in pods if pod_succeeded(p)]
+        last_success = max((t for t in succeeded if t), default=None)
+        recent = [p for p in failed if last_success is None or (failure_time(p) or last_success) > last_success]
+        if not recent:
+            return 0.0
+        last = failure_time(recent[-1])
+        if last is None:
+            return 0.0
+        ready_at = last.timestamp() + backoff_delay(len(recent))
+        return max(0.0, ready_at - datetime.now(UTC).timestamp())
+
+    async def _create_pods(self, job: Obj, count: int, key: str) -> None:
+        self.expectations.expect(key, add=count)
+        template = copy.deepcopy((job.get("spec") or {}).get("template") or {})
+        template.setdefault("metadata", {}).setdefault("finalizers", [])
+        if TRACKING_FINALIZER not in template["metadata"]["finalizers"]:
+            template["metadata"]["finalizers"].append(TRACKING_FINALIZER)
+        body = pod_from_template(template, job, pods_prefix(job["metadata"]["name"]))
+        namespace = job["metadata"]["namespace"]
+        remaining, batch = count, 1
+        while remaining > 0:
+            size = min(batch, remaining)
+            results = await asyncio.gather(*(self.client.create("pods", body, namespace) for _ in range(size)),
+                                           return_exceptions=True)
+            errors = [r for r in results if isinstance(r, BaseException)]
+            for result in results:
+                if isinstance(result, BaseException):
+                    self.expectations.lower(key, add=1)
+                    self.recorder.event(job, "Warning", "FailedCreate", f"Error creating: {result}")
+                else:
+                    self.recorder.event(job, "Normal", "SuccessfulCreate",
+                                        f"Created pod: {result['metadata']['name']}")
+            remaining -= size
+            batch *= 2
+            if errors:
+                self.expectations.lower(key, add=remaining)
+                raise errors[0]
+
+    async def _delete_pods(self, job: Obj, active: list[Obj], count: int) -> None:
+        victims = pods_to_delete(active, count, active)
+        for pod in victims:
+            try:
+                await self.client.delete("pods", pod["metadata"]["name"], pod["metadata"]["namespace"])
+                self.recorder.event(job, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}")
+            except StatusError as exc:
+                if exc.code != 404:
+                    raise
+
+    async def _write_status(self, job: Obj, status: Obj) -> None:
+        if status == (job.get("status") or {}):
+            return
+        body = copy.deepcopy(job)
+        body["status"] = status
+        try:
+            job.update(await self.client.update_status("jobs", body, job["metadata"]["namespace"]))
+        except StatusError as exc:
+            if exc.code == 404:
+                return
+            raise
+
+    def _requeue_for_deadline(self, job: Obj, status: Obj) -> None:
+        deadline = (job.get("spec") or {}).get("activeDeadlineSeconds")
+        started = parse_time(status.get("startTime"))
+        if deadline is None or started is None or is_finished({"status": status}):
+            return
+        left = started.timestamp() + int(deadline) - datetime.now(UTC).timestamp()
+        self.queue.add_after(meta_key(job), max(left, 0) + 0.5)
+
+
+def _uncounted(status: Obj) -> bool:
+    uncounted = status.get("uncountedTerminatedPods") or {}
+    return bool(uncounted.get("succeeded") or uncounted.get("failed"))
+
