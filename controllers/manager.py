@@ -17,6 +17,7 @@ from controllers.endpoints import EndpointsController
 from controllers.garbagecollector import GarbageCollector
 from controllers.job import JobController
 from controllers.namespace import NamespaceController
+from controllers.nodelifecycle import NodeLifecycleController
 from controllers.replicaset import ReplicaSetController
 from kubeclient.factory import InformerFactory
 from kubeclient.leaderelection import LeaderElector
@@ -31,6 +32,7 @@ CONTROLLERS: dict[str, Callable[[ControllerContext], Controller]] = {
     "deployment": DeploymentController,
     "endpoints": EndpointsController,
     "job": JobController,
+    "nodelifecycle": NodeLifecycleController,
 }
 
 
