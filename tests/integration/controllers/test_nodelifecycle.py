@@ -27,7 +27,9 @@ async def test_silent_node_is_tainted_and_its_pods_evicted(client: ApiClient, na
                                                              "reason": "KubeletReady",
                                                              "lastHeartbeatTime": t, "lastTransitionTime": t}]}})
     pod: dict[str, Any] = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "victim"},
-                           "spec": {"nodeName": name, "tolerations": [],
+                           "spec": {"nodeName": name,
+                                    "tolerations": [{"key": "node.kubernetes.io/unreachable", "operator": "Exists",
+                                                     "effect": "NoExecute", "tolerationSeconds": 0}],
                                     "containers": [{"name": "c", "image": "busybox:1.36"}]}}
     await client.create("pods", pod, namespace)
     factory = InformerFactory(client)
