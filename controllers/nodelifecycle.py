@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from apimachinery.errors import StatusError
+from apimachinery.scheduling import tolerates
 from controllers.base import Controller, ControllerContext
 from controllers.podutil import now_rfc3339, parse_time
 
@@ -59,17 +60,6 @@ def desired_taints(node: Obj) -> list[tuple[str, str]]:
     if (node.get("spec") or {}).get("unschedulable"):
         wanted.append((UNSCHEDULABLE, "NoSchedule"))
     return wanted
-
-
-def tolerates(toleration: Obj, taint: Obj) -> bool:
-    if toleration.get("effect") and toleration["effect"] != taint.get("effect"):
-        return False
-    operator = toleration.get("operator", "Equal")
-    if not toleration.get("key"):
-        return operator == "Exists"
-    if toleration["key"] != taint.get("key"):
-        return False
-    return operator == "Exists" or toleration.get("value", "") == taint.get("value", "")
 
 
 def eviction_delay(pod: Obj, taints: list[Obj]) -> float | None:

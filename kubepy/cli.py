@@ -65,6 +65,24 @@ def cmd_controller_manager(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from apiserver.server import stop_event_on_signals
+    from scheduler.algorithm import Profile
+    from scheduler.config import SchedulerConfig, load_config
+    from scheduler.scheduler import DEFAULT_SCHEDULER, Scheduler
+
+    config = load_config(args.config) if args.config else SchedulerConfig(DEFAULT_SCHEDULER, Profile.default())
+    name = args.scheduler_name or config.scheduler_name
+
+    async def run() -> None:
+        stop = stop_event_on_signals()
+        async with client_from_args(args) as client:
+            await Scheduler(client, config.profile, scheduler_name=name).run(stop)
+
+    asyncio.run(run())
+    return 0
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from apiserver.server import start_apiserver, stop_event_on_signals
     from controllers.manager import run_controller_manager
@@ -121,6 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
     cm.add_argument("--controllers", default="", help="comma-separated subset (default: all)")
     cm.add_argument("--leader-elect", type=lambda v: v.lower() in ("1", "true", "yes"), default=True)
     cm.set_defaults(func=cmd_controller_manager)
+
+    sched = sub.add_parser("scheduler", help="binds pending pods to nodes")
+    add_client_flags(sched)
+    sched.add_argument("--config", default="", help="KubeSchedulerConfiguration-style YAML")
+    sched.add_argument("--scheduler-name", default="", help="only pods naming this scheduler (default-scheduler)")
+    sched.set_defaults(func=cmd_scheduler)
     return parser
 
 

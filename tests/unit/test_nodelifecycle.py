@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from controllers.nodelifecycle import desired_taints, eviction_delay, tolerates
+from apimachinery.scheduling import tolerates
+from controllers.nodelifecycle import desired_taints, eviction_delay
 
 
 def node(ready: str | None = "True", unschedulable: bool = False, **pressure: str) -> dict:
