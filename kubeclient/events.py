@@ -41,16 +41,19 @@ class EventRecorder:
         self._seen: dict[tuple[str, ...], tuple[str, str, int, float]] = {}  # key → (ns, name, count, when)
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def event(self, obj: dict[str, Any], event_type: str, reason: str, message: str) -> None:
+    def event(self, obj: dict[str, Any], event_type: str, reason: str, message: str, field_path: str = "") -> None:
         """Fire and forget, like client-go's recorder."""
-        task = asyncio.create_task(self.record(obj, event_type, reason, message))
+        task = asyncio.create_task(self.record(obj, event_type, reason, message, field_path))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def record(self, obj: dict[str, Any], event_type: str, reason: str, message: str) -> None:
+    async def record(self, obj: dict[str, Any], event_type: str, reason: str, message: str,
+                     field_path: str = "") -> None:
         ref = object_reference(obj)
+        if field_path:
+            ref["fieldPath"] = field_path
         namespace = ref.get("namespace") or "default"
-        key = (ref.get("uid", ""), ref.get("kind", ""), ref.get("name", ""), event_type, reason, message)
+        key = (ref.get("uid", ""), ref.get("kind", ""), ref.get("name", ""), field_path, event_type, reason, message)
         now = now_rfc3339()
         try:
             previous = self._seen.get(key)
