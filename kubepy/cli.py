@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import logging
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -83,27 +84,86 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     return 0
 
 
+def make_runtime(driver: str, data_dir: Path, node_name: str, node_ip: str):  # noqa: ANN201 - lazy imports
+    if driver == "fake":
+        from kubelet.runtime.fake import FakeRuntime
+
+        return FakeRuntime()
+    if driver == "process":
+        from kubelet.runtime.process import ProcessRuntime
+
+        return ProcessRuntime(data_dir / "kubelet" / node_name / "containers", node_ip=node_ip)
+    try:
+        from kubelet.runtime.runc import RuncRuntime
+    except ImportError as exc:
+        raise ValueError(f"the runc driver is not available: {exc}") from None
+    return RuncRuntime(data_dir / "kubelet" / node_name, node_name=node_name, node_ip=node_ip)
+
+
+def default_driver() -> tuple[str, str]:
+    """runc when root and runc exist (and the driver is built), else process; says why."""
+    import shutil
+    from importlib.util import find_spec
+
+    if os.geteuid() != 0:
+        return "process", "not running as root"
+    if shutil.which("runc") is None:
+        return "process", "runc is not installed"
+    if find_spec("kubelet.runtime.runc") is None:
+        return "process", "the runc driver is not part of this build"
+    return "runc", "root and runc are available"
+
+
+def cmd_kubelet(args: argparse.Namespace) -> int:
+    from apiserver.server import stop_event_on_signals
+    from kubelet.kubelet import Kubelet, parse_capacity
+
+    capacity = parse_capacity(args.capacity)
+    data_dir = Path(args.data_dir)
+
+    async def run() -> None:
+        stop = stop_event_on_signals()
+        runtime = make_runtime(args.driver, data_dir, args.node_name, args.node_ip)
+        async with client_from_args(args) as client:
+            kubelet = Kubelet(client, args.node_name, runtime, node_ip=args.node_ip, capacity=capacity,
+                              port=args.port, pod_cidr=args.pod_cidr, data_dir=data_dir / "kubelet" / args.node_name)
+            await kubelet.run(stop)
+
+    asyncio.run(run())
+    return 0
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from apiserver.server import start_apiserver, stop_event_on_signals
     from controllers.manager import run_controller_manager
     from kubeclient.rest import ApiClient
+    from kubelet.kubelet import Kubelet
+    from scheduler.scheduler import Scheduler
 
     data_dir = Path(args.data_dir)
     storage = storage_url(args)
     server = f"http://127.0.0.1:{args.port}"
     kubeconfig = data_dir / "kubeconfig"
     write_kubeconfig(kubeconfig, server)
+    driver, why = (args.driver, "chosen with --driver") if args.driver else default_driver()
+    node_name = args.node_name
 
     async def run() -> None:
         stop = stop_event_on_signals()
         runner = await start_apiserver(storage, "127.0.0.1", args.port)
-        print(f"kube-py is up: API server {server} (storage {storage}), controller-manager running.\n"
-              f"  kubectl --kubeconfig {kubeconfig} get namespaces\n"
-              "The scheduler and kubelet join `up` as they land.\n"
+        print(f"kube-py is up: API server {server} (storage {storage})\n"
+              f"  node {node_name} with the {driver} driver ({why}); scheduler and controller-manager running\n"
+              f"  kubectl --kubeconfig {kubeconfig} get nodes\n"
               "Ctrl-C stops everything; `kube-py up` again on the same data dir resumes the same state.", flush=True)
         try:
             async with ApiClient(server) as client:
-                await run_controller_manager(client, leader_elect=False, stop=stop)
+                runtime = make_runtime(driver, data_dir, node_name, "127.0.0.1")
+                kubelet = Kubelet(client, node_name, runtime, data_dir=data_dir / "kubelet" / node_name)
+                await asyncio.gather(
+                    run_controller_manager(client, leader_elect=False, stop=stop),
+                    Scheduler(client).run(stop),
+                    kubelet.run(stop),
+                )
         finally:
             await runner.cleanup()
 
@@ -125,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
     up.add_argument("--port", type=int, default=8080)
     up.add_argument("--storage", default="", help="sqlite:///path/state.db (default) or etcd://host:port[,...]")
+    up.add_argument("--driver", choices=["runc", "process", "fake"], default="",
+                    help="kubelet driver (default: runc when root and runc exist, else process)")
+    up.add_argument("--node-name", default=socket.gethostname().split(".")[0].lower() or "node-1")
     up.set_defaults(func=cmd_up)
 
     api = sub.add_parser("apiserver", help="the API server")
@@ -139,6 +202,17 @@ def build_parser() -> argparse.ArgumentParser:
     cm.add_argument("--controllers", default="", help="comma-separated subset (default: all)")
     cm.add_argument("--leader-elect", type=lambda v: v.lower() in ("1", "true", "yes"), default=True)
     cm.set_defaults(func=cmd_controller_manager)
+
+    kl = sub.add_parser("kubelet", help="the node agent")
+    add_client_flags(kl)
+    kl.add_argument("--node-name", required=True)
+    kl.add_argument("--driver", choices=["runc", "process", "fake"], default="process")
+    kl.add_argument("--capacity", default="", help="e.g. cpu=4,memory=8Gi,pods=110 (default: this machine)")
+    kl.add_argument("--node-ip", default="127.0.0.1")
+    kl.add_argument("--port", type=int, default=0, help="kubelet port for logs/exec (0 = any free port)")
+    kl.add_argument("--pod-cidr", default="")
+    kl.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+    kl.set_defaults(func=cmd_kubelet)
 
     sched = sub.add_parser("scheduler", help="binds pending pods to nodes")
     add_client_flags(sched)
