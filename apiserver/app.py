@@ -186,7 +186,8 @@ class ApiServer:
         if target.subresource == "finalize":
             return await subresources.finalize(handler, request, target)
         if target.subresource in ("log", "exec"):
-            return await subresources.pod_proxy(handler, request, target)
+            nodes = self.handler_for(lookup("", "v1", "nodes"))  # type: ignore[arg-type]
+            return await subresources.pod_proxy(handler, request, target, nodes)
         if not target.name:
             if method == "GET":
                 return await handler.list(request, target)

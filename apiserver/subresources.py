@@ -129,11 +129,17 @@ async def finalize(handler: ResourceHandler, request: web.Request, target: Targe
     return json_response(obj)
 
 
-async def pod_proxy(handler: ResourceHandler, request: web.Request, target: Target) -> web.Response:
-    """pods/log and pods/exec go to the kubelet on the pod's node; none serves one yet."""
+async def pod_proxy(handler: ResourceHandler, request: web.Request, target: Target,
+                    nodes: ResourceHandler) -> web.StreamResponse:
+    """pods/log and pods/exec go to the kubelet on the pod's node."""
+    from apiserver import proxy
+
     pod = await handler.registry.get(target.namespace, target.name)
-    node = (pod.get("spec") or {}).get("nodeName")
-    if not node:
+    node_name = (pod.get("spec") or {}).get("nodeName")
+    if not node_name:
         raise errors.bad_request(f"pod {target.name} does not have a host assigned")
-    raise errors.service_unavailable(f'no kubelet serves node "{node}": cannot reach pods/{target.subresource} '
-                                     f'for pod {target.name}')
+    cached = nodes.registry.cache.get(nodes.resource.key("", node_name))
+    base = proxy.kubelet_url(cached.obj if cached else None, node_name)
+    if target.subresource == "log":
+        return await proxy.logs(request, pod, base)
+    return await proxy.exec_(request, pod, base)
