@@ -97,7 +97,8 @@ def make_runtime(driver: str, data_dir: Path, node_name: str, node_ip: str):  # 
         from kubelet.runtime.runc import RuncRuntime
     except ImportError as exc:
         raise ValueError(f"the runc driver is not available: {exc}") from None
-    return RuncRuntime(data_dir / "kubelet" / node_name, node_name=node_name, node_ip=node_ip)
+    return RuncRuntime(data_dir / "kubelet" / node_name, node_name=node_name, node_ip=node_ip,
+                       default_registry=os.environ.get("KUBE_PY_REGISTRY", ""))
 
 
 def default_driver() -> tuple[str, str]:
