@@ -158,13 +158,14 @@ class RuncRuntime(Runtime):
         (bundle / "meta.json").write_text(json.dumps(meta))
         shim = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "kubelet.runtime.runc_shim", str(self.runc_root), str(bundle), cid, cgroups_path,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=(bundle / "shim.log").open("ab"), stdin=asyncio.subprocess.DEVNULL,
             start_new_session=True, cwd=str(Path(__file__).resolve().parents[2]))
         assert shim.stdout is not None
         line = (await asyncio.wait_for(shim.stdout.readline(), 30)).decode().strip()
         asyncio.get_running_loop().create_task(shim.wait())
         if not line.startswith("started"):
-            log_text = (bundle / "container.log").read_text(errors="replace")[-500:]
+            logs = [bundle / "container.log", bundle / "shim.log"]
+            log_text = " ".join(p.read_text(errors="replace")[-500:] for p in logs if p.exists())
             raise DriverError(f"runc could not start container {spec.name}: {log_text.strip()}", "RunContainerError")
         return await self.container_status(f"runc://{cid}")
 
@@ -269,5 +270,6 @@ class RuncRuntime(Runtime):
             await self.remove_sandbox(pod_uid)
         await self.network.destroy()
         for controller in ("memory", "cpu", "pids", "cpuset", "devices", "freezer", "blkio", "cpuacct"):
-            with contextlib.suppress(OSError):
-                os.rmdir(f"/sys/fs/cgroup/{controller}{self.cgroup_prefix}")
+            for path in (f"/sys/fs/cgroup/{controller}{self.cgroup_prefix}", f"/sys/fs/cgroup/{controller}/kube-py"):
+                with contextlib.suppress(OSError):
+                    os.rmdir(path)  # the shared parent goes only once empty

@@ -38,7 +38,8 @@ def oom_killed(cgroup_path: str) -> bool:
 
 
 def main(runc_root: str, bundle: str, container_id: str, cgroup_path: str) -> int:
-    os.setsid()
+    if os.getsid(0) != os.getpid():
+        os.setsid()
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
