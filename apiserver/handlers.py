@@ -273,7 +273,7 @@ class ResourceHandler:
             if limit and len(items) > limit:
                 remaining = len(items) - limit if predicate is None else None
                 items = items[:limit]
-                next_token = encode_continue(revision, items[-1].key, self.resource.key_prefix())
+                next_token = encode_continue(revision, items[-1].key, prefix)
         return self.render_list(request, items, revision, next_token, remaining)
 
     async def list_from_storage(self, prefix: str, limit: int, token: str, rv: str,
@@ -287,7 +287,7 @@ class ResourceHandler:
         remaining: int | None = None
         try:
             if token:
-                decode_continue(token, self.resource.key_prefix())
+                decode_continue(token, prefix)
             while True:
                 page = await self.registry.storage.list(prefix, limit=limit, continue_token=next_token,
                                                         revision=0 if next_token else revision)
@@ -314,7 +314,7 @@ class ResourceHandler:
             raise errors.gone("The resourceVersion for the provided list is too old.") from None
         if limit and len(collected) > limit:
             collected = collected[:limit]
-            next_token = encode_continue(revision, collected[-1].key, self.resource.key_prefix())
+            next_token = encode_continue(revision, collected[-1].key, prefix)
         return collected, revision, next_token, remaining
 
     def render_list(self, request: web.Request, items: list[CachedObject], revision: int,

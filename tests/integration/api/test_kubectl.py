@@ -101,14 +101,14 @@ def test_get_prints_kubectl_tables(kubectl: Kubectl, namespace: str, tmp_path: P
 
 def test_get_output_formats_and_label_selector(kubectl: Kubectl, namespace: str, tmp_path: Path) -> None:
     kubectl.ok("apply", "-n", namespace, "-f",
-               str(write_yaml(tmp_path / "s.yaml", deployment("sel-a", tier="x"), deployment("sel-b", tier="y"))))
+               str(write_yaml(tmp_path / "s.yaml", deployment("sel-a", tier="front"), deployment("sel-b", tier="back"))))
     as_yaml = yaml.safe_load(kubectl.ok("get", "-n", namespace, "deploy", "sel-a", "-o", "yaml"))
     assert as_yaml["kind"] == "Deployment" and as_yaml["spec"]["strategy"]["type"] == "RollingUpdate"
     as_json = json.loads(kubectl.ok("get", "-n", namespace, "deploy", "-o", "json"))
     assert as_json["kind"] == "List" and len(as_json["items"]) == 2
-    names = kubectl.ok("get", "-n", namespace, "deploy", "-l", "tier=y", "-o", "name")
+    names = kubectl.ok("get", "-n", namespace, "deploy", "-l", "tier=back", "-o", "name")
     assert names.split() == ["deployment.apps/sel-b"]
-    names = kubectl.ok("get", "-n", namespace, "deploy", "-l", "tier in (x,y),app!=sel-b", "-o", "name")
+    names = kubectl.ok("get", "-n", namespace, "deploy", "-l", "tier in (front,back),app!=sel-b", "-o", "name")
     assert names.split() == ["deployment.apps/sel-a"]
 
 
@@ -120,15 +120,14 @@ def test_get_empty_namespace_says_no_resources(kubectl: Kubectl, namespace: str)
 
 def test_watch_sees_an_update(kubectl: Kubectl, namespace: str, tmp_path: Path) -> None:
     kubectl.ok("apply", "-n", namespace, "-f", str(write_yaml(tmp_path / "w.yaml", deployment("watched"))))
-    cmd = [*kubectl_base(kubectl), "get", "-n", namespace, "deploy", "watched", "-w", "-o", "name",
-           "--output-watch-events"]
+    cmd = [*kubectl_base(kubectl), "get", "-n", namespace, "deploy", "watched", "-w", "-o",
+           "jsonpath={.metadata.name}={.spec.replicas}{\"\\n\"}"]
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           env={"HOME": str(kubectl.home), "PATH": "/usr/bin:/bin"}) as watcher:
         try:
-            wait_for_line(watcher, "deployment.apps/watched")
+            assert wait_for_line(watcher, "watched=").strip() == "watched=2"
             kubectl.ok("scale", "-n", namespace, "deploy", "watched", "--replicas=4")
-            line = wait_for_line(watcher, "MODIFIED")
-            assert "deployment.apps/watched" in line
+            assert wait_for_line(watcher, "watched=4").strip() == "watched=4"
         finally:
             watcher.kill()
 
@@ -156,7 +155,7 @@ def test_scale_patch_label(kubectl: Kubectl, namespace: str, tmp_path: Path) -> 
                       '{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:1.27"}]}}}}'
                       ).strip() == "deployment.apps/ops patched"
     assert kubectl.ok("patch", "-n", namespace, "deploy", "ops", "--type=json", "-p",
-                      '[{"op":"replace","path":"/spec/minReadySeconds","value":3}]').strip() \
+                      '[{"op":"add","path":"/spec/minReadySeconds","value":3}]').strip() \
         == "deployment.apps/ops patched"
     assert kubectl.ok("label", "-n", namespace, "deploy", "ops", "team=blue").strip() == "deployment.apps/ops labeled"
     live = json.loads(kubectl.ok("get", "-n", namespace, "deploy", "ops", "-o", "json"))
