@@ -42,7 +42,7 @@ async def test_silent_node_is_tainted_and_its_pods_evicted(client: ApiClient, na
         async def unknown_and_tainted() -> bool:
             node = await client.get("nodes", name)
             ready = next(c for c in node["status"]["conditions"] if c["type"] == "Ready")
-            keys = {(t["key"], t["effect"]) for t in node["spec"].get("taints") or []}
+            keys = {(t["key"], t["effect"]) for t in (node.get("spec") or {}).get("taints") or []}
             return ready["status"] == "Unknown" and ("node.kubernetes.io/unreachable", "NoExecute") in keys
 
         await eventually(unknown_and_tainted, what="node Unknown with the unreachable taint")
