@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aetcd
+import grpc
 from aetcd import rpc
 
 from apiserver.storage.interface import (
@@ -135,7 +136,7 @@ class EtcdStorage(Storage):
             return await self._call(call)
         except aetcd.RevisionCompactedError as exc:
             raise CompactedError(revision, getattr(exc, "compacted_revision", revision)) from None
-        except aetcd.ClientError as exc:
+        except (aetcd.ClientError, grpc.aio.AioRpcError) as exc:
             if "compacted" in str(exc):
                 raise CompactedError(revision, self._compacted) from None
             raise
