@@ -112,7 +112,9 @@ def default_driver() -> tuple[str, str]:
         return "process", "runc is not installed"
     if find_spec("kubelet.runtime.runc") is None:
         return "process", "the runc driver is not part of this build"
-    return "runc", "root and runc are available"
+    if not os.environ.get("KUBE_PY_REGISTRY"):
+        return "process", "no image registry is configured (set KUBE_PY_REGISTRY=host:port for runc)"
+    return "runc", "root, runc and an image registry are available"
 
 
 def cmd_kubelet(args: argparse.Namespace) -> int:
