@@ -1,0 +1,1 @@
+"""One module per kubectl command family; each exposes `register(subparsers)`."""
