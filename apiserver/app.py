@@ -246,10 +246,16 @@ def build_app(storage: Storage) -> web.Application:
     async def on_startup(_: web.Application) -> None:
         await server.start()
 
+    async def on_shutdown(_: web.Application) -> None:
+        # Open watch streams would hold graceful shutdown until they time out: end them first.
+        server.ready.clear()
+        await asyncio.gather(*(cache.stop() for cache in server.caches), return_exceptions=True)
+
     async def on_cleanup(_: web.Application) -> None:
         await server.stop()
 
     app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
     app.on_cleanup.append(on_cleanup)
     return app
 
