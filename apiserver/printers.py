@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from apimachinery.timeutil import parse_time
 from apiserver.resources import ResourceInfo
 
 Obj = dict[str, Any]
@@ -45,17 +46,6 @@ def human_duration(seconds: float) -> str:
     if years < 8:
         return f"{years}y{days}d" if days else f"{years}y"
     return f"{years}y"
-
-
-def parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ"):
-        try:
-            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-    return None
 
 
 def translate_timestamp_since(ts: str | None, now: datetime | None = None) -> str:

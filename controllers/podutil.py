@@ -14,26 +14,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from apimachinery.timeutil import now_rfc3339, parse_time  # noqa: F401 - the controllers import both from here
+
 EXPECTATIONS_TIMEOUT = 300.0  # seconds, Kubernetes' ExpectationsTimeout
 DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 Obj = dict[str, Any]
-
-
-def parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ"):
-        try:
-            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-    return None
-
-
-def now_rfc3339() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def is_pod_active(pod: Obj) -> bool:
