@@ -161,3 +161,25 @@ async def test_stock_kubectl_logs_exec_and_rollout(cluster: ApiClient, ns: str, 
 
 async def _is(value: Any, expected: Any) -> bool:
     return (await value) == expected
+
+
+async def test_kubectl_py_logs_and_exec(cluster: ApiClient, ns: str, api_server: ApiServerProcess,
+                                        tmp_path: Path) -> None:
+    import sys
+
+    await cluster.create("pods", pod("chatty", ["sh", "-c", "echo alpha; echo beta; sleep 3600"]), ns)
+    await eventually(lambda: _is(phase(cluster, ns, "chatty"), "Running"), what="chatty running")
+
+    async def kubectl_py(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "kubectl_py.main", "--kubeconfig", str(api_server.kubeconfig), "-n", ns, *args]
+        return await asyncio.to_thread(subprocess.run, cmd, capture_output=True, text=True, timeout=60,
+                                       cwd=str(Path(__file__).resolve().parents[2]))
+
+    async def logged() -> bool:
+        return (await kubectl_py("logs", "chatty")).stdout == "alpha\nbeta\n"
+
+    await eventually(logged, what="kubectl-py logs")
+    assert (await kubectl_py("logs", "chatty", "--tail=1")).stdout == "beta\n"
+    result = await kubectl_py("exec", "chatty", "--", "sh", "-c", "echo out; exit 4")
+    assert result.stdout == "out\n"
+    assert result.returncode == 4, result.stderr
