@@ -193,3 +193,23 @@ def test_event_during_cycle_sends_pod_to_backoff_not_limbo() -> None:
     queue.unschedulable(popped)
     clock.now += 1.0
     assert queue.pop_nowait()["metadata"]["name"] == "p"
+
+
+def test_config_file_disables_and_weighs_plugins(tmp_path) -> None:  # noqa: ANN001 - pytest's tmp_path
+    from scheduler.config import ConfigError, load_config
+
+    path = tmp_path / "sched.yaml"
+    path.write_text(
+        "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n"
+        "profiles:\n- schedulerName: custom\n  plugins:\n"
+        "    filter: {disabled: [{name: NodeResourcesFit}]}\n"
+        "    score: {enabled: [{name: NodeResourcesBalancedAllocation, weight: 7}]}\n")
+    config = load_config(path)
+    assert config.scheduler_name == "custom"
+    assert "NodeResourcesFit" not in [p.name for p in config.profile.filters]
+    assert dict((p.name, w) for p, w in config.profile.scores)["NodeResourcesBalancedAllocation"] == 7
+    decision = config.profile.schedule(pod(cpu="64"), [node("a", cpu="1")])
+    assert decision.node == "a", "with the fit filter disabled the oversized pod is placed"
+    path.write_text("extraPlugins: ['nowhere:Nothing']\n")
+    with pytest.raises(ConfigError, match="cannot load"):
+        load_config(path)
