@@ -132,3 +132,40 @@ async def test_real_container_logs_exec_probe_oom_and_cleanup(node: tuple[ApiCli
                 not any(n.startswith(runtime.network.prefix) for n in os.listdir("/var/run/netns"))
 
     await eventually(all_gone, timeout=90, what="pods deleted, containers and netns removed")
+
+
+async def test_liveness_restart_and_pod_to_pod_traffic(node: tuple[ApiClient, RuncRuntime], image: str) -> None:
+    client, _runtime = node
+    suffix = uuid.uuid4().hex[:5]
+    flaky, server, caller = f"flaky-{suffix}", f"server-{suffix}", f"caller-{suffix}"
+    liveness = {"exec": {"command": ["cat", "/tmp/healthy"]}, "periodSeconds": 1, "failureThreshold": 1}
+    body = pod(flaky, image, ["sh", "-c", "touch /tmp/healthy; sleep 2; rm /tmp/healthy; sleep 3600"],
+               livenessProbe=liveness)
+    body["spec"]["restartPolicy"] = "Always"
+    await client.create("pods", body, "default")
+    await client.create("pods", pod(server, image, ["httpd", "-f", "-p", "8080", "-h", "/var/www"]), "default")
+
+    async def server_ip() -> str:
+        return (await status_of(client, server)).get("podIP", "")
+
+    await eventually(lambda: _truthy(server_ip()), timeout=90, what="server pod has an IP")
+    ip = await server_ip()
+    await client.create("pods", pod(caller, image, ["sh", "-c", f"until wget -q -O - http://{ip}:8080/; do sleep 0.2; done"]),
+                        "default")
+
+    async def caller_succeeded() -> bool:
+        return (await status_of(client, caller)).get("phase") == "Succeeded"
+
+    await eventually(caller_succeeded, timeout=90, what="one pod reached another by IP")
+
+    async def restarted() -> bool:
+        statuses = (await status_of(client, flaky)).get("containerStatuses") or []
+        return bool(statuses) and statuses[0]["restartCount"] >= 1
+
+    await eventually(restarted, timeout=90, what="liveness failure restarted the container")
+    for name in (flaky, server, caller):
+        await client.delete("pods", name, "default")
+
+
+async def _truthy(value: Any) -> bool:
+    return bool(await value)
