@@ -56,6 +56,7 @@ class PodWorker:
         self.regular: list[ContainerRecord] = [ContainerRecord(c["name"], c.get("image", ""))
                                                for c in pod["spec"].get("containers") or []]
         self.backoff: dict[str, tuple[float, float]] = {}  # name → (delay, when it was last advanced)
+        self.pull_backoff: dict[str, tuple[float, float]] = {}  # name → (delay, when the last pull failed)
         self.probes: dict[str, dict[str, ProbeTracker]] = {}
         self.wake = asyncio.Event()
         self.deleted_from_api = False
@@ -193,13 +194,21 @@ class PodWorker:
         spec = self.container_spec(record.name)
         recorder = self.kubelet.recorder
         field_path = f"spec.{'initContainers' if record in self.init else 'containers'}{{{record.name}}}"
+        image = spec.get("image", "")
+        pull_delay, pull_failed_at = self.pull_backoff.get(record.name, (0.0, 0.0))
+        if pull_delay and time.time() - pull_failed_at < pull_delay:
+            record.waiting_reason = "ImagePullBackOff"
+            record.waiting_message = f'Back-off pulling image "{image}"'
+            return
         try:
-            await self.runtime.pull_image(spec.get("image", ""))
+            await self.runtime.pull_image(image)
         except DriverError as exc:
             record.waiting_reason, record.waiting_message = exc.reason or "ErrImagePull", str(exc)
-            recorder.event(self.pod, "Warning", "Failed", f'Failed to pull image "{spec.get("image")}": {exc}',
-                           field_path)
+            self.pull_backoff[record.name] = (min(max(pull_delay * 2, BACKOFF_INITIAL), BACKOFF_MAX), time.time())
+            recorder.event(self.pod, "Warning", "Failed", f'Failed to pull image "{image}": {exc}', field_path)
+            recorder.event(self.pod, "Normal", "BackOff", f'Back-off pulling image "{image}"', field_path)
             return
+        self.pull_backoff.pop(record.name, None)
         container = ContainerSpec(
             pod_uid=self.uid, pod_name=self.pod["metadata"]["name"], namespace=self.pod["metadata"]["namespace"],
             name=record.name, image=spec.get("image", ""), command=list(spec.get("command") or []),

@@ -8,6 +8,7 @@ import asyncio
 import os
 import shutil
 import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -117,6 +118,10 @@ async def test_real_container_logs_exec_probe_oom_and_cleanup(node: tuple[ApiCli
         logs = await asyncio.to_thread(kubectl, "logs", web)
         assert logs.stdout.startswith("serving"), logs.stderr
         result = await asyncio.to_thread(kubectl, "exec", web, "--", "sh", "-c", "hostname; exit 5")
+        mine = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "kubectl_py.main", "--kubeconfig",
+                                                        str(api_server.kubeconfig), "logs", web],
+                                       capture_output=True, text=True, timeout=60)
+        assert mine.stdout.startswith("serving"), mine.stderr
         assert result.stdout.strip() == web and result.returncode == 5
     before = {uid for uid, _n, _s in await runtime.list_containers()}
     assert before
@@ -132,6 +137,26 @@ async def test_real_container_logs_exec_probe_oom_and_cleanup(node: tuple[ApiCli
                 not any(n.startswith(runtime.network.prefix) for n in os.listdir("/var/run/netns"))
 
     await eventually(all_gone, timeout=90, what="pods deleted, containers and netns removed")
+    mounts = Path("/proc/mounts").read_text()
+    assert str(runtime.data_dir) not in mounts, "no overlay mount left behind"
+    ipam = runtime.network.state_dir / "ipam" / runtime.network.prefix
+    leftover = [p.name for p in ipam.glob("*") if p.name[0].isdigit()] if ipam.exists() else []
+    assert leftover == [], f"IP allocations left behind: {leftover}"
+
+
+async def test_missing_image_backs_off(node: tuple[ApiClient, RuncRuntime], image: str) -> None:
+    client, _runtime = node
+    name = f"nope-{uuid.uuid4().hex[:5]}"
+    missing = image.rsplit("/", 1)[0] + "/missing:1"
+    await client.create("pods", pod(name, missing, ["true"]), "default")
+
+    async def backing_off() -> bool:
+        statuses = (await status_of(client, name)).get("containerStatuses") or []
+        reason = ((statuses[0].get("state") or {}).get("waiting") or {}).get("reason") if statuses else None
+        return reason == "ImagePullBackOff"
+
+    await eventually(backing_off, timeout=60, what="ImagePullBackOff after ErrImagePull")
+    await client.delete("pods", name, "default")
 
 
 async def test_liveness_restart_and_pod_to_pod_traffic(node: tuple[ApiClient, RuncRuntime], image: str) -> None:
