@@ -171,6 +171,32 @@ def _schema_for(doc: dict[str, Any], group: str, version: str, kind: str) -> tup
     return None, schemas
 
 
+def _strip_optional(node: Any) -> Any:
+    """pydantic's `X | None` is anyOf [X, null]; explain wants X."""
+    if isinstance(node, list):
+        return [_strip_optional(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    options = node.get("anyOf")
+    if isinstance(options, list):
+        kept = [o for o in options if o != {"type": "null"}]
+        if len(kept) == 1:
+            rest = {k: v for k, v in node.items() if k != "anyOf"}
+            return _strip_optional({**kept[0], **rest})
+    return {k: _strip_optional(v) for k, v in node.items()}
+
+
+def _schema_from_models(group: str, kind: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """The typed models in apimachinery, when the server publishes no schemas (it doesn't, on purpose)."""
+    from apimachinery.models import MODELS
+
+    model = MODELS.get((group, kind))
+    if model is None:
+        return None, {}
+    raw = _strip_optional(model.model_json_schema(by_alias=True))
+    return raw, raw.pop("$defs", {})
+
+
 def _deref(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
     ref = schema.get("$ref") or next((s.get("$ref") for s in schema.get("allOf") or [] if "$ref" in s), None)
     if ref:
@@ -202,6 +228,8 @@ async def run_explain(session: Session, args: argparse.Namespace) -> int:
     except StatusError as exc:
         raise CliError(f"unable to read the OpenAPI document: {exc.message}") from None
     schema, schemas = _schema_for(doc, resource.group, resource.version, resource.kind)
+    if schema is None:
+        schema, schemas = _schema_from_models(resource.group, resource.kind)
     if schema is None:
         raise CliError(f'the server publishes no schema for "{resource.group_version}, Kind={resource.kind}"')
     path = []
