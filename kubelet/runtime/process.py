@@ -14,6 +14,7 @@ import hashlib
 import itertools
 import json
 import os
+import shutil
 import signal
 import time
 from collections.abc import AsyncIterator
@@ -100,6 +101,8 @@ class ProcessRuntime(Runtime):
         argv = command + spec.args
         if not argv:
             raise DriverError(f"the process driver needs a command for image {spec.image}", "CreateContainerError")
+        if shutil.which(argv[0]) is None and shutil.which("busybox") is not None:
+            argv = ["busybox", *argv]  # busybox images' applets (httpd, wget, ...) without the image
         cid = f"{next(self._ids):012x}"
         log = self._log_path(cid).open("ab")
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOSTNAME": spec.hostname or spec.pod_name,
