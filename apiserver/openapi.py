@@ -35,7 +35,8 @@ def openapi_v3_document(group: str, version: str) -> Obj:
             "requestBody": {"content": {"application/strategic-merge-patch+json": {},
                                         "application/merge-patch+json": {}, "application/json-patch+json": {}}},
             "responses": {"200": {"description": "OK"}}}}
-    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.32.0"}, "paths": paths}
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.32.0"}, "paths": paths,
+            "components": {"schemas": {}}}
 
 
 def openapi_v3_hash(group: str, version: str) -> str:

@@ -162,11 +162,16 @@ def cmd_up(args: argparse.Namespace) -> int:
             async with ApiClient(server) as client:
                 runtime = make_runtime(driver, data_dir, node_name, "127.0.0.1")
                 kubelet = Kubelet(client, node_name, runtime, data_dir=data_dir / "kubelet" / node_name)
-                await asyncio.gather(
-                    run_controller_manager(client, leader_elect=False, stop=stop),
-                    Scheduler(client).run(stop),
-                    kubelet.run(stop),
-                )
+                try:
+                    await asyncio.gather(
+                        run_controller_manager(client, leader_elect=False, stop=stop),
+                        Scheduler(client).run(stop),
+                        kubelet.run(stop),
+                    )
+                finally:
+                    # Ctrl-C stops everything, pods included; the next `up` starts them again.
+                    for _uid, _name, status in await runtime.list_containers():
+                        await runtime.remove_container(status.id)
         finally:
             await runner.cleanup()
 
