@@ -80,5 +80,11 @@ class PodNetwork:
         (self.state_dir / f"{pod_uid}.ip").unlink(missing_ok=True)
 
     async def destroy(self) -> None:
-        """Remove the node's bridge (after every pod is gone)."""
+        """Tear down every pod network this node made, then its bridge (node shutdown, tests)."""
+        for recorded in sorted(self.state_dir.glob("*.ip")):
+            await self.teardown(recorded.stem)
+        netns_dir = Path("/var/run/netns")
+        for name in sorted(os.listdir(netns_dir)) if netns_dir.is_dir() else []:
+            if name.startswith(f"{self.prefix}-"):
+                await run("ip", "netns", "del", name)
         await run("ip", "link", "del", self.bridge)
