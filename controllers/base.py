@@ -30,6 +30,7 @@ class ControllerContext:
     client: ApiClient
     informers: InformerFactory
     recorder_factory: Any = None  # callable(component) -> EventRecorder
+    node_monitor_grace_period: float | None = None  # --node-monitor-grace-period; None = the default
 
     def recorder(self, component: str) -> EventRecorder:
         if self.recorder_factory is not None:

@@ -37,27 +37,37 @@ CONTROLLERS: dict[str, Callable[[ControllerContext], Controller]] = {
 
 
 def build_controllers(ctx: ControllerContext, names: list[str] | None = None) -> list[Controller]:
+    return [CONTROLLERS[name](ctx) for name in check_names(names)]
+
+
+def check_names(names: list[str] | None) -> list[str]:
     chosen = names or list(CONTROLLERS)
     unknown = [n for n in chosen if n not in CONTROLLERS]
     if unknown:
         raise ValueError(f"unknown controllers: {', '.join(unknown)} (known: {', '.join(CONTROLLERS)})")
-    return [CONTROLLERS[name](ctx) for name in chosen]
+    return chosen
 
 
 async def run_controller_manager(client: ApiClient, names: list[str] | None = None, *,
-                                 leader_elect: bool = True, stop: asyncio.Event | None = None) -> None:
-    factory = InformerFactory(client)
-    ctx = ControllerContext(client, factory)
-    controllers = build_controllers(ctx, names)
+                                 leader_elect: bool = True, stop: asyncio.Event | None = None,
+                                 node_monitor_grace_period: float | None = None) -> None:
+    check_names(names)  # unknown names fail before any election
 
     async def lead() -> None:
-        factory.start()
-        await factory.wait_for_sync(timeout=120)
-        log.info("controller-manager: caches synced; running %s", ", ".join(c.name for c in controllers))
-        await asyncio.gather(*(c.run() for c in controllers))
+        # A fresh informer cache and fresh controllers per term: nothing from a lost term leaks on.
+        factory = InformerFactory(client)
+        ctx = ControllerContext(client, factory, node_monitor_grace_period=node_monitor_grace_period)
+        controllers = build_controllers(ctx, names)
+        try:
+            factory.start()
+            await factory.wait_for_sync(timeout=120)
+            log.info("controller-manager: caches synced; running %s", ", ".join(c.name for c in controllers))
+            await asyncio.gather(*(c.run() for c in controllers))
+        finally:
+            await factory.stop()
 
     elector = LeaderElector(client, "kube-controller-manager") if leader_elect else None
-    main = asyncio.create_task(elector.run(lead) if elector else lead())
+    main = asyncio.create_task(elector.run_forever(lead) if elector else lead())
     waiters = {main}
     if stop is not None:
         waiters.add(asyncio.create_task(stop.wait()))
@@ -67,6 +77,5 @@ async def run_controller_manager(client: ApiClient, names: list[str] | None = No
         for task in waiters:
             task.cancel()
         await asyncio.gather(*waiters, return_exceptions=True)
-        await factory.stop()
         if elector is not None:
             await elector.release()

@@ -85,7 +85,7 @@ class NodeLifecycleController(Controller):
     def __init__(self, ctx: ControllerContext, grace_period: float = GRACE_PERIOD,
                  startup_grace_period: float = STARTUP_GRACE_PERIOD, monitor_period: float = MONITOR_PERIOD) -> None:
         super().__init__(ctx)
-        self.grace = grace_period
+        self.grace = ctx.node_monitor_grace_period or grace_period
         self.startup_grace = startup_grace_period
         self.monitor_period = monitor_period
         self.recorder = ctx.recorder(self.name)

@@ -117,12 +117,20 @@ class LeaderElector:
                 task.cancel()
             await asyncio.gather(leading, renewing, return_exceptions=True)
 
+    async def run_forever(self, lead: Callable[[], Awaitable[None]]) -> None:
+        """Like `run`, but after losing the lease stand by and campaign again, each term with
+        a fresh `lead()`: what a restarted kube-controller-manager does, without the restart."""
+        while True:
+            await self.run(lead)
+            log.warning("%s: %s standing by for the lease again", self.name, self.identity)
+            await asyncio.sleep(self.retry_period)
+
     async def _attempt(self) -> bool:
         try:
             return await self.try_acquire_or_renew()
         except StatusError as exc:
             log.warning("%s: leader election: %s", self.name, exc)
-            return False
+        return False
 
     async def _renew_loop(self) -> None:
         while True:

@@ -60,7 +60,8 @@ def cmd_controller_manager(args: argparse.Namespace) -> int:
         stop = stop_event_on_signals()
         async with client_from_args(args) as client:
             names = [n for n in args.controllers.split(",") if n] or None
-            await run_controller_manager(client, names, leader_elect=args.leader_elect, stop=stop)
+            await run_controller_manager(client, names, leader_elect=args.leader_elect, stop=stop,
+                                         node_monitor_grace_period=args.node_monitor_grace_period)
 
     asyncio.run(run())
     return 0
@@ -78,13 +79,27 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     async def run() -> None:
         stop = stop_event_on_signals()
         async with client_from_args(args) as client:
-            await Scheduler(client, config.profile, scheduler_name=name).run(stop)
+            if not args.leader_elect:
+                await Scheduler(client, config.profile, scheduler_name=name).run(stop)
+                return
+            from kubeclient.leaderelection import LeaderElector
+
+            elector = LeaderElector(client, "kube-scheduler")
+            lead = asyncio.create_task(elector.run_forever(
+                lambda: Scheduler(client, config.profile, scheduler_name=name).run(stop)))
+            stopped = asyncio.create_task(stop.wait())
+            await asyncio.wait({lead, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (lead, stopped):
+                task.cancel()
+            await asyncio.gather(lead, stopped, return_exceptions=True)
+            await elector.release()
 
     asyncio.run(run())
     return 0
 
 
-def make_runtime(driver: str, data_dir: Path, node_name: str, node_ip: str):  # noqa: ANN201 - lazy imports
+def make_runtime(driver: str, data_dir: Path, node_name: str, node_ip: str,  # noqa: ANN201 - lazy imports
+                 *, pod_cidr: str = "", registry: str | None = None):
     if driver == "fake":
         from kubelet.runtime.fake import FakeRuntime
 
@@ -97,8 +112,9 @@ def make_runtime(driver: str, data_dir: Path, node_name: str, node_ip: str):  # 
         from kubelet.runtime.runc import RuncRuntime
     except ImportError as exc:
         raise ValueError(f"the runc driver is not available: {exc}") from None
+    registry = os.environ.get("KUBE_PY_REGISTRY", "") if registry is None else registry
     return RuncRuntime(data_dir / "kubelet" / node_name, node_name=node_name, node_ip=node_ip,
-                       default_registry=os.environ.get("KUBE_PY_REGISTRY", ""))
+                       pod_cidr=pod_cidr or "10.244.0.0/24", default_registry=registry)
 
 
 def default_driver() -> tuple[str, str]:
@@ -126,7 +142,8 @@ def cmd_kubelet(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         stop = stop_event_on_signals()
-        runtime = make_runtime(args.driver, data_dir, args.node_name, args.node_ip)
+        runtime = make_runtime(args.driver, data_dir, args.node_name, args.node_ip, pod_cidr=args.pod_cidr,
+                               registry=args.registry or None)
         async with client_from_args(args) as client:
             kubelet = Kubelet(client, args.node_name, runtime, node_ip=args.node_ip, capacity=capacity,
                               port=args.port, pod_cidr=args.pod_cidr, data_dir=data_dir / "kubelet" / args.node_name)
@@ -179,6 +196,68 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cluster(args: argparse.Namespace) -> int:
+    import os as _os
+
+    from kubepy.cluster import commands
+
+    if _os.geteuid() != 0:
+        raise ValueError("kube-py cluster needs root: its hosts are network namespaces")
+    data_dir = Path(args.data_dir)
+    if args.action == "up":
+        commands.cluster_up(data_dir, args.nodes, args.control_planes, args.driver, args.registry,
+                            args.node_monitor_grace_period)
+        return 0
+    state = commands.load(data_dir)
+    if args.action == "down":
+        commands.cluster_down(state)
+    elif args.action == "status":
+        print("\n".join(commands.cluster_status(state)))
+    elif args.action in ("stop-host", "start-host"):
+        host = state.host(args.host)
+        act = commands.stop_host if args.action == "stop-host" else commands.start_host
+        done = act(state, host, args.component)
+        print(f"{host.name}: {'stopped' if args.action == 'stop-host' else 'started'} {', '.join(done)}")
+    else:
+        host = state.host(args.host)
+        commands.set_cut(state, host, cut=args.action == "cut-host")
+        print(f"{host.name}: {'cut off the network' if args.action == 'cut-host' else 'back on the network'}")
+    return 0
+
+
+def add_cluster_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    cluster = sub.add_parser("cluster", help="multi-host test cluster (hosts are network namespaces; root)")
+    actions = cluster.add_subparsers(dest="action", required=True)
+    default_dir = str(DEFAULT_DATA_DIR / "cluster")
+    up = actions.add_parser("up", help="build the hosts and start etcd, the control plane and kubelets")
+    up.add_argument("--nodes", type=int, default=3, help="worker hosts (default 3)")
+    up.add_argument("--control-planes", type=int, default=1, choices=[1, 3])
+    up.add_argument("--driver", choices=["runc", "process", "fake"], default="",
+                    help="kubelet driver (default: runc when installed, else process)")
+    up.add_argument("--registry", default="",
+                    help="image registry host:port reachable from the hosts (default: start one on the bridge)")
+    up.add_argument("--node-monitor-grace-period", type=float, default=None,
+                    help="seconds before a silent node is NotReady (controller-manager; default 50)")
+    for name, text in (("down", "remove every process, namespace, link, route and mount the cluster made"),
+                       ("status", "hosts, addresses, processes and health")):
+        actions.add_parser(name, help=text)
+    for name, text in (("stop-host", "kill the host's processes (and its containers), like a power cut"),
+                       ("start-host", "start the host's processes again"),
+                       ("cut-host", "take the host's link down; its processes keep running"),
+                       ("heal-host", "bring the host's link back up")):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("host")
+        if name in ("stop-host", "start-host"):
+            action.add_argument("--component", default="", help="only this process, e.g. etcd or controller-manager")
+    for action in actions.choices.values():
+        action.add_argument("--data-dir", default=default_dir)
+    cluster.set_defaults(func=cmd_cluster)
+
+
+def parse_bool(value: str) -> bool:
+    return value.lower() in ("1", "true", "yes")
+
+
 def add_client_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--server", default="", help="API server URL, e.g. http://127.0.0.1:8080")
     parser.add_argument("--kubeconfig", default="", help="kubeconfig file (alternative to --server)")
@@ -208,7 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     cm = sub.add_parser("controller-manager", help="the controllers, behind leader election")
     add_client_flags(cm)
     cm.add_argument("--controllers", default="", help="comma-separated subset (default: all)")
-    cm.add_argument("--leader-elect", type=lambda v: v.lower() in ("1", "true", "yes"), default=True)
+    cm.add_argument("--leader-elect", type=parse_bool, default=True)
+    cm.add_argument("--node-monitor-grace-period", type=float, default=None,
+                    help="seconds without a node heartbeat before it is Unknown (default 50)")
     cm.set_defaults(func=cmd_controller_manager)
 
     kl = sub.add_parser("kubelet", help="the node agent")
@@ -219,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     kl.add_argument("--node-ip", default="127.0.0.1")
     kl.add_argument("--port", type=int, default=0, help="kubelet port for logs/exec (0 = any free port)")
     kl.add_argument("--pod-cidr", default="")
+    kl.add_argument("--registry", default="", help="default image registry host:port (default: $KUBE_PY_REGISTRY)")
     kl.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
     kl.set_defaults(func=cmd_kubelet)
 
@@ -226,7 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_client_flags(sched)
     sched.add_argument("--config", default="", help="KubeSchedulerConfiguration-style YAML")
     sched.add_argument("--scheduler-name", default="", help="only pods naming this scheduler (default-scheduler)")
+    sched.add_argument("--leader-elect", type=parse_bool, default=True)
     sched.set_defaults(func=cmd_scheduler)
+    add_cluster_parser(sub)
     return parser
 
 

@@ -160,6 +160,7 @@ class RuncRuntime(Runtime):
             sys.executable, "-m", "kubelet.runtime.runc_shim", str(self.runc_root), str(bundle), cid, cgroups_path,
             stdout=asyncio.subprocess.PIPE, stderr=(bundle / "shim.log").open("ab"), stdin=asyncio.subprocess.DEVNULL,
             start_new_session=True, cwd=str(Path(__file__).resolve().parents[2]))
+        (bundle / "shim.pid").write_text(str(shim.pid))
         assert shim.stdout is not None
         line = (await asyncio.wait_for(shim.stdout.readline(), 30)).decode().strip()
         asyncio.get_running_loop().create_task(shim.wait())
@@ -180,6 +181,11 @@ class RuncRuntime(Runtime):
         status = ContainerStatus(container_id, meta["name"], "running", started_at=started, image=meta["image"],
                                  image_id=meta["image_id"])
         exit_file = bundle / "exit.json"
+        if not exit_file.exists() and not self._shim_alive(bundle) and not exit_file.exists():
+            # The shim died without recording an exit (the host lost power, or someone
+            # killed it): Kubernetes reports such a container as terminated, reason Unknown.
+            exit_file.write_text(json.dumps({"exitCode": 255, "reason": "Unknown", "startedAt": started,
+                                             "finishedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}))
         if exit_file.exists():
             result = json.loads(exit_file.read_text())
             status.state, status.exit_code, status.reason = "exited", result["exitCode"], result["reason"]
@@ -187,6 +193,22 @@ class RuncRuntime(Runtime):
         with contextlib.suppress(OSError, ValueError):
             status.pid = int((bundle / "pid").read_text())
         return status
+
+    @staticmethod
+    def _shim_alive(bundle: Path) -> bool:
+        """Is someone still watching this container? The shim if we recorded it, else the
+        container's own init process; with neither recorded, assume yes."""
+        for record, marker in (("shim.pid", "runc_shim"), ("pid", "")):
+            if not (bundle / record).exists():
+                continue
+            try:
+                pid = int((bundle / record).read_text())
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except (OSError, ValueError):
+                return False
+            return marker.encode() in cmdline and not stat.split(") ", 1)[-1].startswith("Z")
+        return True
 
     async def stop_container(self, container_id: str, grace_period: float) -> None:
         cid = container_id.removeprefix("runc://")

@@ -1,0 +1,1 @@
+"""The multi-host test cluster: hosts are network namespaces on one machine."""
