@@ -18,7 +18,7 @@ system-packages:
 	bash hack/install-system-packages.sh
 
 up: venv
-	$(BIN)/kube-py up
+	$(BIN)/kube-py up $(UP_ARGS)
 
 test: venv system-packages
 	$(BIN)/ruff check .

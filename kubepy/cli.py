@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -128,9 +129,27 @@ def default_driver() -> tuple[str, str]:
         return "process", "runc is not installed"
     if find_spec("kubelet.runtime.runc") is None:
         return "process", "the runc driver is not part of this build"
-    if not os.environ.get("KUBE_PY_REGISTRY"):
-        return "process", "no image registry is configured (set KUBE_PY_REGISTRY=host:port for runc)"
-    return "runc", "root, runc and an image registry are available"
+    if os.environ.get("KUBE_PY_REGISTRY"):
+        return "runc", f"root and runc, images from KUBE_PY_REGISTRY={os.environ['KUBE_PY_REGISTRY']}"
+    if shutil.which("docker-registry") is None:
+        return "process", "no image registry: set KUBE_PY_REGISTRY=host:port or install docker-registry"
+    return "runc", "root and runc; images from a private registry seeded with busybox"
+
+
+def start_private_registry(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A docker-registry on a free loopback port for `up`, seeded with busybox; → (process, address)."""
+    from kubepy import registry as images
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{probe.getsockname()[1]}"
+    log = (data_dir / "registry.log").open("ab")
+    proc = subprocess.Popen(images.registry_argv(data_dir / "registry", address), stdout=log, stderr=log)
+    if not images.wait_until_serving(address):
+        proc.kill()
+        raise ValueError(f"the private image registry did not start (see {data_dir / 'registry.log'})")
+    images.seed_busybox(address)
+    return proc, address
 
 
 def cmd_kubelet(args: argparse.Namespace) -> int:
@@ -147,7 +166,27 @@ def cmd_kubelet(args: argparse.Namespace) -> int:
         async with client_from_args(args) as client:
             kubelet = Kubelet(client, args.node_name, runtime, node_ip=args.node_ip, capacity=capacity,
                               port=args.port, pod_cidr=args.pod_cidr, data_dir=data_dir / "kubelet" / args.node_name)
-            await kubelet.run(stop)
+            if not args.proxy:
+                await kubelet.run(stop)
+                return
+            from kubelet.proxy.proxier import ProxyConfig, run_proxy
+
+            await asyncio.gather(kubelet.run(stop), run_proxy(client, stop, ProxyConfig(node_name=args.node_name)))
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_proxy(args: argparse.Namespace) -> int:
+    from apiserver.server import stop_event_on_signals
+    from kubelet.proxy.proxier import ProxyConfig, run_proxy
+
+    config = ProxyConfig(node_name=args.node_name, cluster_cidr=args.cluster_cidr, sync_period=args.sync_period)
+
+    async def run() -> None:
+        stop = stop_event_on_signals()
+        async with client_from_args(args) as client:
+            await run_proxy(client, stop, config, cleanup_on_exit=args.cleanup_on_exit)
 
     asyncio.run(run())
     return 0
@@ -167,6 +206,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     write_kubeconfig(kubeconfig, server)
     driver, why = (args.driver, "chosen with --driver") if args.driver else default_driver()
     node_name = args.node_name
+    registry_proc, registry = None, os.environ.get("KUBE_PY_REGISTRY", "")
+    if driver == "runc" and not registry:
+        registry_proc, registry = start_private_registry(data_dir)
+        why += f" at {registry}"
 
     async def run() -> None:
         stop = stop_event_on_signals()
@@ -177,7 +220,7 @@ def cmd_up(args: argparse.Namespace) -> int:
               "Ctrl-C stops everything; `kube-py up` again on the same data dir resumes the same state.", flush=True)
         try:
             async with ApiClient(server) as client:
-                runtime = make_runtime(driver, data_dir, node_name, "127.0.0.1")
+                runtime = make_runtime(driver, data_dir, node_name, "127.0.0.1", registry=registry)
                 kubelet = Kubelet(client, node_name, runtime, data_dir=data_dir / "kubelet" / node_name)
                 try:
                     await asyncio.gather(
@@ -187,12 +230,21 @@ def cmd_up(args: argparse.Namespace) -> int:
                     )
                 finally:
                     # Ctrl-C stops everything, pods included; the next `up` starts them again.
-                    for _uid, _name, status in await runtime.list_containers():
+                    for uid, _name, status in await runtime.list_containers():
                         await runtime.remove_container(status.id)
+                        await runtime.remove_sandbox(uid)
+                    cleanup_node = getattr(runtime, "cleanup_node", None)
+                    if cleanup_node is not None:
+                        await cleanup_node()  # pod networks, the bridge, cgroups
         finally:
             await runner.cleanup()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    finally:
+        if registry_proc is not None:
+            registry_proc.terminate()
+            registry_proc.wait(10)
     return 0
 
 
@@ -302,7 +354,16 @@ def build_parser() -> argparse.ArgumentParser:
     kl.add_argument("--pod-cidr", default="")
     kl.add_argument("--registry", default="", help="default image registry host:port (default: $KUBE_PY_REGISTRY)")
     kl.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+    kl.add_argument("--proxy", action="store_true", help="also run the service proxy (iptables, this netns)")
     kl.set_defaults(func=cmd_kubelet)
+
+    px = sub.add_parser("proxy", help="the service proxy: iptables rules for Services in this network namespace")
+    add_client_flags(px)
+    px.add_argument("--node-name", default=socket.gethostname().split(".")[0].lower())
+    px.add_argument("--cluster-cidr", default="", help="pod CIDR; other sources to a ClusterIP are masqueraded")
+    px.add_argument("--sync-period", type=float, default=30.0, help="seconds between full syncs")
+    px.add_argument("--cleanup-on-exit", action="store_true", help="remove the proxy's chains when stopping")
+    px.set_defaults(func=cmd_proxy)
 
     sched = sub.add_parser("scheduler", help="binds pending pods to nodes")
     add_client_flags(sched)

@@ -242,21 +242,18 @@ def start_registry(state: ClusterState, registry: str) -> None:
         state.registry = registry
         state.save()
         return
-    binary = shutil.which("docker-registry")
-    if binary is None:
+    if shutil.which("docker-registry") is None:
         return
-    folder = Path(state.data_dir) / "registry"
-    folder.mkdir(parents=True, exist_ok=True)
+    from kubepy import registry as images
+
     address = f"{state.gateway}:{REGISTRY_PORT}"
-    config = folder / "config.yml"
-    config.write_text(f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {folder / 'data'}\n"
-                      f"  delete:\n    enabled: true\nhttp:\n  addr: {address}\n")
-    component = Component("registry", [binary, "serve", str(config)])
+    component = Component("registry", images.registry_argv(Path(state.data_dir) / "registry", address))
     component.pid = processes.spawn(component.argv, log_path(state, "root", "registry"))
     state.root_components.append(component)
     state.registry = address
     state.save()
-    wait_for(lambda: http_ok(f"http://{address}/v2/"), "the image registry answering")
+    wait_for(lambda: images.wait_until_serving(address, 1.0), "the image registry answering")
+    images.seed_busybox(address)
 
 
 def start_control_plane(state: ClusterState, grace: float | None) -> None:
