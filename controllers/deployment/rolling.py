@@ -83,7 +83,11 @@ async def cleanup_unhealthy_replicas(dc: DeploymentController, d: Obj, old_sorte
 async def scale_down_old_for_rolling_update(dc: DeploymentController, d: Obj, all_rss: list[Obj],
                                             old_sorted: list[Obj]) -> int:
     min_available = util.replicas_of(d) - util.max_unavailable(d)
-    available = util.status_sum(all_rss, "availableReplicas")
+    # Capped by spec: a ReplicaSet just scaled down still reports the pods it is deleting as
+    # available until its controller writes status, and counting them would let this sync
+    # scale down again below minAvailable (seen in tests/.../test_rollout_guarantees.py).
+    available = sum(min(util.replicas_of(rs), int((rs.get("status") or {}).get("availableReplicas") or 0))
+                    for rs in all_rss)
     if available <= min_available:
         return 0
     total_scale_down = available - min_available

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from apimachinery.errors import StatusError
 from kubeclient.rest import ApiClient
 from tests.fixtures.apiserver import ApiServerProcess
 from tests.integration.controllers.conftest import eventually
+from tests.integration.controllers.simkubelet import SimKubelet
 
 
 def deployment(name: str, image: str = "nginx:1.25", replicas: int = 3, strategy: str = "RollingUpdate",
@@ -30,41 +30,11 @@ def deployment(name: str, image: str = "nginx:1.25", replicas: int = 3, strategy
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name}, "spec": spec}
 
 
-async def _mark_ready(client: ApiClient, pod: dict[str, Any]) -> None:
-    now = "2026-01-01T00:00:00Z"
-    pod["status"] = {
-        "phase": "Running", "podIP": "10.244.0.9", "startTime": now,
-        "conditions": [{"type": t, "status": "True", "lastTransitionTime": now}
-                       for t in ("PodScheduled", "Initialized", "ContainersReady", "Ready")],
-        "containerStatuses": [{"name": c["name"], "image": c["image"], "imageID": "", "ready": True,
-                               "restartCount": 0, "started": True, "state": {"running": {"startedAt": now}}}
-                              for c in pod["spec"]["containers"]],
-    }
-    try:
-        await client.update_status("pods", pod, pod["metadata"]["namespace"])
-    except StatusError as exc:
-        if exc.code not in (404, 409):
-            raise
-
-
 @pytest.fixture
 async def stand_in_kubelet(client: ApiClient, namespace: str) -> AsyncIterator[None]:
     """Every pod in the namespace becomes Running and Ready shortly after it appears."""
-
-    async def loop() -> None:
-        while True:
-            pods = await client.list("pods", namespace)
-            for pod in pods["items"]:
-                ready = any(c.get("type") == "Ready" and c.get("status") == "True"
-                            for c in (pod.get("status") or {}).get("conditions") or [])
-                if not ready and not pod["metadata"].get("deletionTimestamp"):
-                    await _mark_ready(client, pod)
-            await asyncio.sleep(0.2)
-
-    task = asyncio.create_task(loop())
-    yield
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    async with SimKubelet(client, namespace):
+        yield
 
 
 async def replica_sets(client: ApiClient, namespace: str, app: str) -> list[dict[str, Any]]:

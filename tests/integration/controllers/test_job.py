@@ -8,37 +8,15 @@ from typing import Any
 
 import pytest
 
-from apimachinery.errors import StatusError
 from kubeclient.rest import ApiClient
 from tests.integration.controllers.conftest import eventually
+from tests.integration.controllers.simkubelet import finishing_kubelet
 
 
 def job(name: str, **spec: Any) -> dict[str, Any]:
     return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
             "spec": {"template": {"spec": {"restartPolicy": "Never",
                                            "containers": [{"name": "work", "image": "busybox:1.36"}]}}, **spec}}
-
-
-def finishing_kubelet(client: ApiClient, namespace: str, outcome: str) -> Callable[[], AsyncIterator[None]]:
-    async def loop() -> None:
-        now = "2026-01-01T00:00:00Z"
-        while True:
-            for pod in (await client.list("pods", namespace))["items"]:
-                if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
-                    continue
-                code = 0 if outcome == "Succeeded" else 1
-                pod["status"] = {"phase": outcome, "startTime": now, "containerStatuses": [{
-                    "name": "work", "image": "busybox:1.36", "imageID": "", "ready": False, "restartCount": 0,
-                    "state": {"terminated": {"exitCode": code, "reason": "Completed" if code == 0 else "Error",
-                                             "startedAt": now, "finishedAt": now}}}]}
-                try:
-                    await client.update_status("pods", pod, namespace)
-                except StatusError as exc:
-                    if exc.code not in (404, 409):
-                        raise
-            await asyncio.sleep(0.2)
-
-    return loop
 
 
 @pytest.fixture
