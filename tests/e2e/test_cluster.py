@@ -8,32 +8,19 @@ from __future__ import annotations
 import asyncio
 import time
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from apimachinery.errors import StatusError
 from kubeclient.rest import ApiClient
-from tests.fixtures.cluster import TestCluster, netns_and_links, requires_root
+from tests.fixtures.cluster import TestCluster, requires_root
 from tests.integration.controllers.conftest import eventually
 
 pytestmark = pytest.mark.skipif(requires_root() is not None, reason=requires_root() or "")
 
 SHORT_TOLERATION = [{"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 2}
                     for key in ("node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready")]
-
-
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[TestCluster]:
-    before = netns_and_links()
-    made = TestCluster(tmp_path / "cluster")
-    try:
-        yield made
-    finally:
-        made.down()
-    assert netns_and_links() == before, "cluster down left namespaces or links behind"
 
 
 def deployment(name: str, image: str, replicas: int, **pod_spec: Any) -> dict[str, Any]:
