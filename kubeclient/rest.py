@@ -228,13 +228,20 @@ class ApiClient:
         """Watch events as dicts `{"type", "object"}`; ends when the server ends the stream.
         An ERROR event is raised as StatusError (410 → the caller relists)."""
         r = resource_of(resource)
-        params = {"watch": "true", "resourceVersion": resource_version, "labelSelector": label_selector,
+        params = {"resourceVersion": resource_version, "labelSelector": label_selector,
                   "fieldSelector": field_selector, "timeoutSeconds": timeout_seconds,
                   "allowWatchBookmarks": "true" if allow_bookmarks else None}
-        query = {k: str(v) for k, v in params.items() if v not in (None, "")}
+        async for event in self.watch_path(object_path(r, namespace), params):
+            yield event
+
+    async def watch_path(self, path: str, params: dict[str, Any],
+                         accept: str = "application/json") -> AsyncIterator[dict[str, Any]]:
+        """The event stream of `path?watch=true&params`, asking for `accept` (kubectl's
+        `get -w` wants Table rows)."""
+        query = {k: str(v) for k, v in {**params, "watch": "true"}.items() if v not in (None, "")}
         timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
         try:
-            async with self.session.get(self.server + object_path(r, namespace), params=query,
+            async with self.session.get(self.server + path, params=query, headers={"Accept": accept},
                                         timeout=timeout) as resp:
                 if resp.status >= 400:
                     raise status_error(resp.status, await resp.read())

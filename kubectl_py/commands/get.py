@@ -30,7 +30,6 @@ from kubectl_py.printers import (
 )
 from kubectl_py.session import Session
 from kubectl_py.tabwriter import TabWriter
-from kubectl_py.watching import watch_events
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -279,7 +278,7 @@ async def watch(session: Session, targets: list[Target], args: argparse.Namespac
         emit(initial)
     elif human and initial.get("columnDefinitions"):
         columns = initial["columnDefinitions"]
-    async for event in watch_events(session, path_for(resource, namespace), params, accept):
+    async for event in session.api.watch_path(path_for(resource, namespace), params, accept):
         if event.get("type") == "BOOKMARK":
             continue
         if skip_first:

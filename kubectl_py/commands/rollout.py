@@ -31,7 +31,6 @@ from kubectl_py.discovery import display_kind
 from kubectl_py.errors import CliError
 from kubectl_py.session import Session, parse_timeout
 from kubectl_py.timeutil import now_utc, rfc3339
-from kubectl_py.watching import watch_events
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -245,7 +244,7 @@ async def _status_one(session: Session, resource: ResourceInfo, name: str, revis
             return
         rv = (listing.get("metadata") or {}).get("resourceVersion", "")
         try:
-            async for event in watch_events(session, path, {"fieldSelector": selector, "resourceVersion": rv,
+            async for event in session.api.watch_path(path, {"fieldSelector": selector, "resourceVersion": rv,
                                                             "allowWatchBookmarks": "true"}):
                 kind = event.get("type")
                 if kind == "DELETED":
