@@ -6,15 +6,20 @@ machine's namespaces and links exactly as they were."""
 from __future__ import annotations
 
 import asyncio
+import json
+import signal
+import subprocess
+import sys
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from apimachinery.errors import StatusError
 from kubeclient.rest import ApiClient
-from tests.fixtures.cluster import TestCluster, requires_root
+from tests.fixtures.cluster import ROOT, TestCluster, requires_root
 from tests.integration.controllers.conftest import eventually
 
 pytestmark = pytest.mark.skipif(requires_root() is not None, reason=requires_root() or "")
@@ -162,6 +167,13 @@ async def _create_namespace_eventually(client: ApiClient, name: str, timeout: fl
             await asyncio.sleep(0.5)
 
 
+def _process_lives(pid: int) -> bool:
+    try:
+        return not Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
+    except OSError:
+        return False
+
+
 def _fetch(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=5) as resp:
         return resp.read()
@@ -181,3 +193,28 @@ async def _not(value: Any) -> bool:
 
 async def _true(value: bool) -> bool:
     return value
+
+
+def test_down_after_the_tool_crashed_mid_up(cluster: TestCluster) -> None:
+    """kill -9 `cluster up` once etcd runs; the ledger still lets `down` remove everything."""
+    proc = subprocess.Popen([sys.executable, "-m", "kubepy.cli", "cluster", "up", "--nodes", "2",
+                             "--data-dir", str(cluster.data_dir)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    ledger = cluster.data_dir / "cluster.json"
+    deadline = time.monotonic() + 60
+    pids: list[int] = []
+    while time.monotonic() < deadline and not pids:
+        if ledger.exists():
+            try:
+                state = json.loads(ledger.read_text())
+            except ValueError:
+                continue
+            pids = [c["pid"] for h in state["hosts"] for c in h["components"] if c["pid"]]
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert pids, "cluster up never started a process"
+    cluster.cli("down")
+    assert not ledger.exists()
+    for pid in pids:
+        assert not _process_lives(pid), f"process {pid} of the crashed cluster survived down"
