@@ -51,7 +51,9 @@ class ApiServer:
                 namespace_cache = cache
             registry = Registry(resource, self.storage, cache)
             if resource.kind == "Service":
-                registry.create_hooks.append(ServiceAllocator(cache).allocate)
+                allocator = ServiceAllocator(cache)
+                registry.create_hooks.append(allocator.allocate)
+                registry.update_hooks.append(allocator.allocate_update)
             self.handlers[(resource.group, resource.version, resource.plural)] = ResourceHandler(registry)
         assert namespace_cache is not None
         ns_resource = lookup("", "v1", "namespaces")

@@ -103,6 +103,7 @@ class Registry:
         self.namespace_lookup = namespace_lookup
         self.kind_key = (resource.group, resource.kind)
         self.create_hooks: list[Callable[[dict[str, Any]], Awaitable[None]]] = []
+        self.update_hooks: list[Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]]] = []
 
     # ---- reads -------------------------------------------------------------------------
 
@@ -216,6 +217,8 @@ class Registry:
                     continue
                 new["metadata"]["resourceVersion"] = str(revision)
                 return WriteResult(new, deleted=True)
+            for hook in self.update_hooks:
+                await hook(new, current)
             encoded = encode_for_storage(new)
             if encoded == kv.value or dry_run:
                 if not dry_run:

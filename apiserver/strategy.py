@@ -112,6 +112,20 @@ def _keep_allocated_values(new: dict[str, Any], old: dict[str, Any]) -> None:
     for key in ("clusterIP", "clusterIPs"):
         if not new_spec.get(key) and old_spec.get(key):
             new_spec[key] = copy.deepcopy(old_spec[key])
+    if new_spec.get("type") not in ("NodePort", "LoadBalancer") and old_spec.get("type") in ("NodePort",
+                                                                                          "LoadBalancer"):
+        # dropTypeDependentFields: leaving NodePort drops the nodePorts the user did not change.
+        old_node_ports = {p.get("nodePort") for p in old_spec.get("ports") or []}
+        for port in new_spec.get("ports") or []:
+            if port.get("nodePort") in old_node_ports:
+                port.pop("nodePort", None)
+        if new_spec.get("externalTrafficPolicy") == old_spec.get("externalTrafficPolicy") \
+                and not new_spec.get("externalIPs"):
+            new_spec.pop("externalTrafficPolicy", None)
+    if new_spec.get("type") == "ExternalName" and old_spec.get("type") != "ExternalName":
+        for key in ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"):
+            if new_spec.get(key) == old_spec.get(key):
+                new_spec.pop(key, None)
     if new_spec.get("type") in ("NodePort", "LoadBalancer"):
         old_ports = {(p.get("port"), p.get("protocol", "TCP")): p.get("nodePort") for p in old_spec.get("ports") or []}
         for port in new_spec.get("ports") or []:

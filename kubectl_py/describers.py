@@ -564,6 +564,30 @@ def service(s: dict[str, Any], endpoints: dict[str, Any] | None, event_list: lis
     return w.tabbed()
 
 
+def endpoints(ep: dict[str, Any], event_list: list[dict[str, Any]] | None, now: datetime | None = None) -> str:
+    """kubectl's EndpointsDescriber: one block per subset, addresses joined, ports as a table."""
+    w = PrefixWriter()
+    meta = ep.get("metadata") or {}
+    w.write(0, f"Name:\t{meta.get('name')}\n")
+    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
+    labels_multiline(w, "Labels", meta.get("labels"))
+    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    w.write(0, "Subsets:\n")
+    for subset in ep.get("subsets") or []:
+        for title, key in (("Addresses", "addresses"), ("NotReadyAddresses", "notReadyAddresses")):
+            ips = ",".join(a.get("ip", "") for a in subset.get(key) or [])
+            w.write(1, f"{title}:\t{ips or '<none>'}\n")
+        if subset.get("ports"):
+            w.write(1, "Ports:\n")
+            w.write(2, "Name\tPort\tProtocol\n")
+            w.write(2, "----\t----\t--------\n")
+            for port in subset["ports"]:
+                w.write(2, f"{port.get('name') or '<unset>'}\t{port.get('port')}\t{port.get('protocol', 'TCP')}\n")
+        w.write(0, "\n")
+    events(w, event_list, now)
+    return w.tabbed()
+
+
 def _sum_requests(pods: list[dict[str, Any]]) -> tuple[dict[str, float], dict[str, float]]:
     requests: dict[str, float] = {}
     limits: dict[str, float] = {}

@@ -89,6 +89,8 @@ async def describe_one(session: Session, resource: ResourceInfo, obj: dict[str, 
             if exc.code != 404:
                 raise
         return describers.service(obj, endpoints, await events_for(kind))
+    if kind == "Endpoints":
+        return describers.endpoints(obj, await events_for(kind))
     if kind == "Node":
         name = obj["metadata"]["name"]
         pods = await _pods(session, "", "", f"spec.nodeName={name},status.phase!=Succeeded,status.phase!=Failed")

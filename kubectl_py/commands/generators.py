@@ -8,6 +8,7 @@ convenient way to start a manifest.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from typing import Any
 
@@ -63,8 +64,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     expose.add_argument("--target-port", default="", help="The container port to send traffic to")
     expose.add_argument("--name", default="", help="The service name (default: the resource's)")
     expose.add_argument("--type", default="", help="ClusterIP, NodePort, LoadBalancer")
-    expose.add_argument("--protocol", default="TCP")
+    expose.add_argument("--protocol", default="", help="TCP, UDP or SCTP (default: the exposed port's, else TCP)")
     expose.add_argument("--selector", default="", help="Label selector for the service")
+    expose.add_argument("-l", "--labels", default="", help="Labels for the service (default: the resource's)")
+    expose.add_argument("--cluster-ip", default="", help="ClusterIP to request, or 'None' for a headless service")
+    expose.add_argument("--session-affinity", default="", choices=["", "None", "ClientIP"])
+    expose.add_argument("--external-ip", default="", help="An external IP to accept traffic on")
     cli.add_dry_run(expose)
     cli.add_output(expose)
     expose.set_defaults(handler=run_expose)
@@ -74,9 +79,10 @@ async def _emit(session: Session, args: argparse.Namespace, resource: ResourceIn
                 verb: str, manager: str) -> int:
     dry_run = cli.dry_run_mode(args)
     namespace = session.namespace if resource.namespaced else ""
+    if dry_run == "client":
+        result = client_side_object(obj, namespace if session.explicit_namespace else "")
     if resource.namespaced:
         obj["metadata"].setdefault("namespace", namespace)
-    result = obj
     if dry_run != "client":
         result = await call(session, "POST", path_for(resource, namespace),
                             params={"fieldManager": manager, "dryRun": "All" if dry_run == "server" else None},
@@ -90,6 +96,19 @@ async def _emit(session: Session, args: argparse.Namespace, resource: ResourceIn
     else:
         session.print(f"{kind}/{result['metadata']['name']} {verb}{cli.dry_run_suffix(dry_run)}")
     return 0
+
+
+def client_side_object(obj: dict[str, Any], namespace: str) -> dict[str, Any]:
+    """What kubectl prints for `--dry-run=client`: the Go struct as built, so empty
+    creationTimestamps show as null and the namespace only appears when -n was given."""
+    out = json.loads(json.dumps(obj))  # not deepcopy: shared dicts would print as YAML anchors
+    if namespace:
+        out["metadata"]["namespace"] = namespace
+    out["metadata"].setdefault("creationTimestamp", None)
+    template = (out.get("spec") or {}).get("template")
+    if isinstance(template, dict):
+        template.setdefault("metadata", {}).setdefault("creationTimestamp", None)
+    return out
 
 
 def container_name(image: str) -> str:
@@ -157,6 +176,35 @@ async def run_run(session: Session, args: argparse.Namespace) -> int:
     return await _emit(session, args, await session.resolver.resolve("pods"), obj, "created", "kubectl-run")
 
 
+def _introspect_selector(kind: str, source: dict[str, Any]) -> dict[str, str]:
+    """kubectl's MapBasedSelectorForObject, with its error messages."""
+    spec = source.get("spec") or {}
+    problem = ""
+    if kind == "Pod":
+        selector = (source.get("metadata") or {}).get("labels") or {}
+        problem = "" if selector else "the pod has no labels and cannot be exposed"
+    elif kind in ("Service", "ReplicationController"):
+        selector = spec.get("selector") or {}
+        problem = "" if selector else f"the {kind.lower()} has no pod selector set"
+    else:
+        sel = spec.get("selector") or {}
+        if sel.get("matchExpressions"):
+            problem = f"couldn't convert expressions - \"{sel['matchExpressions']}\" to map-based selector format"
+        selector = sel.get("matchLabels") or {}
+    if problem:
+        raise CliError(f"couldn't retrieve selectors via --selector flag or introspection: {problem}")
+    return selector
+
+
+def _exposed_ports(kind: str, spec: dict[str, Any]) -> list[tuple[int, str]]:
+    """kubectl's PortsForObject + ProtocolsForObject: (port, protocol) of the exposed object."""
+    if kind == "Service":
+        return [(int(p["port"]), p.get("protocol", "TCP")) for p in spec.get("ports") or [] if p.get("port")]
+    pod_spec = ((spec.get("template") or {}).get("spec") or {}) if kind != "Pod" else spec
+    return [(int(p["containerPort"]), p.get("protocol", "TCP"))
+            for c in pod_spec.get("containers") or [] for p in c.get("ports") or [] if p.get("containerPort")]
+
+
 def _port_value(text: str) -> int | str:
     return int(text) if text.isdigit() else text
 
@@ -170,34 +218,35 @@ async def run_expose(session: Session, args: argparse.Namespace) -> int:
     resource, name = targets[0].resource, targets[0].names[0]
     source = await call(session, "GET", path_for(resource, session.namespace, name))
     spec = source.get("spec") or {}
-    if args.selector:
-        selector = _labels(args.selector, {})
-    elif resource.kind == "Pod":
-        selector = (source.get("metadata") or {}).get("labels") or {}
-    elif resource.kind == "Service":
-        selector = spec.get("selector") or {}
-    else:
-        sel = spec.get("selector") or {}
-        if sel.get("matchExpressions"):
-            raise CliError(f"couldn't convert expressions - \"{sel}\" to map-based selector format")
-        selector = sel.get("matchLabels") or {}
-    if not selector:
-        raise CliError(f"couldn't retrieve selectors via --selector flag or introspection: the {resource.kind} "
-                       "has no labels to select")
-    port = args.port
-    if not port:
-        ports = [p.get("containerPort") for c in ((spec.get("template") or {}).get("spec") or spec).get(
-            "containers") or [] for p in c.get("ports") or []]
-        if not ports:
-            raise CliError("couldn't find port via --port flag or introspection")
-        port = str(ports[0])
-    port_spec: dict[str, Any] = {"port": int(port), "protocol": args.protocol,
-                                 "targetPort": _port_value(args.target_port or port)}
-    service: dict[str, Any] = {
-        "apiVersion": "v1", "kind": "Service",
-        "metadata": {"name": args.name or name, "labels": (source.get("metadata") or {}).get("labels") or {}},
-        "spec": {"ports": [port_spec], "selector": selector}, "status": {"loadBalancer": {}}}
+    selector = _labels(args.selector, {}) if args.selector else _introspect_selector(resource.kind, source)
+    headless = args.cluster_ip == "None"
+    exposed = _exposed_ports(resource.kind, spec)
+    numbers = [args.port] if args.port else [str(number) for number, _ in exposed]
+    if not numbers and not headless:
+        raise CliError("couldn't find port via --port flag or introspection")
+    protocols = dict(exposed)
+    ports: list[dict[str, Any]] = []
+    for index, number in enumerate(numbers):
+        if not number.isdigit():
+            raise CliError(f'strconv.Atoi: parsing "{number}": invalid syntax')
+        port: dict[str, Any] = {"port": int(number),
+                                "protocol": args.protocol or protocols.get(int(number), "TCP"),
+                                "targetPort": _port_value(args.target_port or number)}
+        if len(numbers) > 1:
+            port["name"] = f"port-{index + 1}"
+        ports.append(port)
+    labels = _labels(args.labels, {}) if args.labels else (source.get("metadata") or {}).get("labels") or {}
+    service_spec: dict[str, Any] = {"ports": ports, "selector": selector} if ports else {"selector": selector}
     if args.type:
-        service["spec"]["type"] = args.type
+        service_spec["type"] = args.type
+    if args.cluster_ip:
+        service_spec["clusterIP"] = args.cluster_ip
+    if args.session_affinity:
+        service_spec["sessionAffinity"] = args.session_affinity
+    if args.external_ip:
+        service_spec["externalIPs"] = [args.external_ip]
+    service: dict[str, Any] = {"apiVersion": "v1", "kind": "Service",
+                               "metadata": {"name": args.name or name, "labels": labels},
+                               "spec": service_spec, "status": {"loadBalancer": {}}}
     return await _emit(session, args, await session.resolver.resolve("services"), service, "exposed",
                        "kubectl-expose")
