@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from apimachinery.errors import StatusError
 from kubeclient.kubeconfig import KubeconfigError
@@ -192,6 +193,13 @@ def cmd_proxy(args: argparse.Namespace) -> int:
     return 0
 
 
+async def service_proxy(client: Any, stop: asyncio.Event, node_name: str) -> None:
+    """`up --proxy`: Services reachable from this machine; Ctrl-C takes the rules away again."""
+    from kubelet.proxy.proxier import ProxyConfig, run_proxy
+
+    await run_proxy(client, stop, ProxyConfig(node_name=node_name), cleanup_on_exit=True)
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from apiserver.server import start_apiserver, stop_event_on_signals
     from controllers.manager import run_controller_manager
@@ -227,6 +235,7 @@ def cmd_up(args: argparse.Namespace) -> int:
                         run_controller_manager(client, leader_elect=False, stop=stop),
                         Scheduler(client).run(stop),
                         kubelet.run(stop),
+                        *([service_proxy(client, stop, node_name)] if args.proxy else []),
                     )
                 finally:
                     # Ctrl-C stops everything, pods included; the next `up` starts them again.
@@ -326,6 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--storage", default="", help="sqlite:///path/state.db (default) or etcd://host:port[,...]")
     up.add_argument("--driver", choices=["runc", "process", "fake"], default="",
                     help="kubelet driver (default: runc when root and runc exist, else process)")
+    up.add_argument("--proxy", action="store_true",
+                    help="also run the service proxy (iptables rules in this machine's network namespace)")
     up.add_argument("--node-name", default=socket.gethostname().split(".")[0].lower() or "node-1")
     up.set_defaults(func=cmd_up)
 
