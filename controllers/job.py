@@ -5,7 +5,8 @@ vanish before it is counted. Counting is crash-safe the way Kubernetes does it: 
 pods' uids go to `status.uncountedTerminatedPods` first, then their finalizers come off,
 then they move into `succeeded`/`failed`. Terminal conditions come in two phases
 (`SuccessCriteriaMet`/`FailureTarget`, then `Complete`/`Failed` once no pod is left
-running). Replacement pods after failures wait 10 s doubling to 10 minutes.
+running). Replacement pods after failures wait 10 s doubling to 10 minutes. Indexed Jobs
+give each pod a completion index and count successes by index (`status.completedIndexes`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
 BACKOFF_BASE = 10.0
 BACKOFF_CAP = 600.0  # MaxJobPodFailureBackOff in current releases (the docs still say 6 minutes)
 MAX_UNCOUNTED = 500
+COMPLETION_INDEX = "batch.kubernetes.io/job-completion-index"
+MAX_GENERATED_NAME = 58  # names.MaxGeneratedNameLength
 BURST = 500
 
 
@@ -77,6 +80,63 @@ def backoff_delay(failures_since_success: int) -> float:
     if failures_since_success <= 0:
         return 0.0
     return min(BACKOFF_BASE * 2 ** (failures_since_success - 1), BACKOFF_CAP)
+
+
+def is_indexed(job: Obj) -> bool:
+    return (job.get("spec") or {}).get("completionMode") == "Indexed"
+
+
+def pod_index(pod: Obj, completions: int) -> int | None:
+    """The pod's completion index (annotation, else label); None when missing or out of range."""
+    meta = pod["metadata"]
+    raw = (meta.get("annotations") or {}).get(COMPLETION_INDEX) or (meta.get("labels") or {}).get(COMPLETION_INDEX)
+    try:
+        index = int(raw) if raw is not None else -1
+    except ValueError:
+        return None
+    return index if 0 <= index < completions else None
+
+
+def parse_indexes(text: str | None) -> set[int]:
+    """`"1,3-5"` → {1, 3, 4, 5} (status.completedIndexes)."""
+    indexes: set[int] = set()
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        first, _, last = part.partition("-")
+        indexes.update(range(int(first), int(last or first) + 1))
+    return indexes
+
+
+def format_indexes(indexes: set[int]) -> str:
+    """{1, 3, 4, 5} → `"1,3-5"`: ascending, consecutive runs as ranges."""
+    runs: list[list[int]] = []
+    for index in sorted(indexes):
+        if runs and index == runs[-1][1] + 1:
+            runs[-1][1] = index
+        else:
+            runs.append([index, index])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def indexed_pod_body(body: Obj, job_name: str, index: int) -> Obj:
+    """A pod for one completion index: annotation and label, hostname `<job>-<index>`, env
+    JOB_COMPLETION_INDEX from the annotation, generateName `<job>-<index>-` (Kubernetes'
+    addCompletionIndexAnnotation / addCompletionIndexEnvVariables / podGenerateNameWithIndex)."""
+    pod = copy.deepcopy(body)
+    meta, spec = pod["metadata"], pod["spec"]
+    meta.setdefault("annotations", {})[COMPLETION_INDEX] = str(index)
+    meta.setdefault("labels", {})[COMPLETION_INDEX] = str(index)
+    suffix = f"-{index}-"
+    meta["generateName"] = f"{job_name[:MAX_GENERATED_NAME - len(suffix)]}{suffix}"
+    spec.setdefault("hostname", f"{job_name}-{index}"[:63].rstrip("-"))
+    env_var = {"name": "JOB_COMPLETION_INDEX", "valueFrom": {"fieldRef": {
+        "fieldPath": f"metadata.annotations['{COMPLETION_INDEX}']"}}}
+    for key in ("initContainers", "containers"):
+        for container in spec.get(key) or []:
+            if not any(e.get("name") == "JOB_COMPLETION_INDEX" for e in container.get("env") or []):
+                container.setdefault("env", []).append(copy.deepcopy(env_var))
+    return pod
 
 
 def want_active(spec: Obj, succeeded: int) -> int:
@@ -171,16 +231,17 @@ class JobController(Controller):
         if not suspended and not status.get("startTime"):
             status["startTime"] = now_rfc3339()
         target = self._terminal_target(job, status, pods, active)
+        running = active  # what status reports: active pods after this sync's deletes and creates
         if target is not None:
-            await self._delete_pods(job, active, len(active))
+            running = await self._delete_pods(job, active, len(active))
             if not active and not terminating and not _uncounted(status):
                 self._finish(job, status, target)
         elif suspended:
-            await self._delete_pods(job, active, len(active))
+            running = await self._delete_pods(job, active, len(active))
         elif self.expectations.satisfied(key):
-            await self._manage(job, status, active, key, pods)
-        status["active"] = len(active)
-        status["ready"] = sum(1 for p in active if is_pod_ready(p))
+            running = await self._manage(job, status, active, key, pods)
+        status["active"] = len(running)
+        status["ready"] = sum(1 for p in running if is_pod_ready(p))
         status["terminating"] = len(terminating)
         status.setdefault("succeeded", 0)
         status.setdefault("failed", 0)
@@ -197,6 +258,10 @@ class JobController(Controller):
         newly = [p for p in pods if TRACKING_FINALIZER in (p["metadata"].get("finalizers") or [])
                  and p["metadata"]["uid"] not in known
                  and (pod_succeeded(p) or pod_failed(p, policy))][:MAX_UNCOUNTED]
+        if is_indexed(job):
+            if await self._track_indexed_successes(job, status, [p for p in newly if pod_succeeded(p)]):
+                return True
+            newly = [p for p in newly if not pod_succeeded(p)]
         if newly:
             for pod in newly:
                 bucket = "succeeded" if pod_succeeded(pod) else "failed"
@@ -214,6 +279,27 @@ class JobController(Controller):
         status.pop("uncountedTerminatedPods", None)
         await self._write_status(job, status)
         return True
+
+    async def _track_indexed_successes(self, job: Obj, status: Obj, succeeded: list[Obj]) -> bool:
+        """Indexed Jobs count successes by index, not uid: the index goes into
+        status.completedIndexes (succeeded = how many), and only once that is written do the
+        pods' finalizers come off. True when status was written."""
+        completions = int((job.get("spec") or {}).get("completions") or 0)
+        completed = parse_indexes(status.get("completedIndexes"))
+        before = set(completed)
+        for pod in succeeded:
+            index = pod_index(pod, completions)
+            if index is not None:
+                completed.add(index)
+        if completed != before:
+            status["completedIndexes"] = format_indexes(completed)
+            status["succeeded"] = len(completed)
+            if not _uncounted(status):
+                status.pop("uncountedTerminatedPods", None)
+            await self._write_status(job, status)
+            return True
+        await self._release_finalizers(succeeded)  # already recorded
+        return False
 
     async def _release_finalizers(self, pods: list[Obj]) -> None:
         async def release(pod: Obj) -> None:
@@ -294,20 +380,54 @@ class JobController(Controller):
         else:
             self.recorder.event(job, "Warning", reason, message)
 
-    async def _manage(self, job: Obj, status: Obj, active: list[Obj], key: str, pods: list[Obj]) -> None:
+    async def _manage(self, job: Obj, status: Obj, active: list[Obj], key: str, pods: list[Obj]) -> list[Obj]:
+        """Create or delete toward the wanted count; → the active pods afterwards (manageJob's
+        `active`, which counts pods just created and drops pods just deleted)."""
         spec = job.get("spec") or {}
+        if is_indexed(job):
+            surplus = self._indexed_surplus(job, status, active)
+            if surplus:
+                return await self._delete_pods(job, surplus, len(surplus)) + \
+                    [p for p in active if p not in surplus]
         wanted = want_active(spec, int(status.get("succeeded") or 0))
         diff = wanted - len(active)
         if diff < 0:
-            await self._delete_pods(job, active, min(-diff, BURST))
-            return
+            return await self._delete_pods(job, active, min(-diff, BURST))
         if diff == 0:
-            return
+            return active
         delay = self._remaining_backoff(job, pods)
         if delay > 0:
             self.queue.add_after(key, delay)
-            return
-        await self._create_pods(job, min(diff, BURST), key)
+            return active
+        indexes = self._missing_indexes(job, status, active)[:diff] if is_indexed(job) else None
+        count = min(diff, BURST) if indexes is None else min(len(indexes), BURST)
+        return active + await self._create_pods(job, count, key, indexes)
+
+    @staticmethod
+    def _missing_indexes(job: Obj, status: Obj, active: list[Obj]) -> list[int]:
+        """Indexes neither completed nor held by an active pod, lowest first."""
+        completions = int((job.get("spec") or {}).get("completions") or 0)
+        taken = parse_indexes(status.get("completedIndexes")) | {pod_index(p, completions) for p in active}
+        return [i for i in range(completions) if i not in taken]
+
+    @staticmethod
+    def _indexed_surplus(job: Obj, status: Obj, active: list[Obj]) -> list[Obj]:
+        """Active pods with no valid index, an already completed index, or a second pod for
+        an index (the least progressed of the duplicates goes)."""
+        completions = int((job.get("spec") or {}).get("completions") or 0)
+        completed = parse_indexes(status.get("completedIndexes"))
+        by_index: dict[int, list[Obj]] = {}
+        surplus: list[Obj] = []
+        for pod in active:
+            index = pod_index(pod, completions)
+            if index is None or index in completed:
+                surplus.append(pod)
+            else:
+                by_index.setdefault(index, []).append(pod)
+        for holders in by_index.values():
+            if len(holders) > 1:
+                surplus += pods_to_delete(holders, len(holders) - 1, holders)
+        return surplus
 
     def _remaining_backoff(self, job: Obj, pods: list[Obj]) -> float:
         policy = (job.get("spec") or {}).get("podReplacementPolicy", "TerminatingOrFailed")
@@ -323,25 +443,29 @@ class JobController(Controller):
         ready_at = last.timestamp() + backoff_delay(len(recent))
         return max(0.0, ready_at - datetime.now(UTC).timestamp())
 
-    async def _create_pods(self, job: Obj, count: int, key: str) -> None:
+    async def _create_pods(self, job: Obj, count: int, key: str, indexes: list[int] | None = None) -> list[Obj]:
         self.expectations.expect(key, add=count)
         template = copy.deepcopy((job.get("spec") or {}).get("template") or {})
         template.setdefault("metadata", {}).setdefault("finalizers", [])
         if TRACKING_FINALIZER not in template["metadata"]["finalizers"]:
             template["metadata"]["finalizers"].append(TRACKING_FINALIZER)
         body = pod_from_template(template, job, pods_prefix(job["metadata"]["name"]))
+        bodies = [body] * count if indexes is None else \
+            [indexed_pod_body(body, job["metadata"]["name"], i) for i in indexes[:count]]
         namespace = job["metadata"]["namespace"]
-        remaining, batch = count, 1
+        remaining, batch, created = count, 1, []
         while remaining > 0:
             size = min(batch, remaining)
-            results = await asyncio.gather(*(self.client.create("pods", body, namespace) for _ in range(size)),
-                                           return_exceptions=True)
+            first = count - remaining
+            results = await asyncio.gather(*(self.client.create("pods", b, namespace)
+                                             for b in bodies[first:first + size]), return_exceptions=True)
             errors = [r for r in results if isinstance(r, BaseException)]
             for result in results:
                 if isinstance(result, BaseException):
                     self.expectations.lower(key, add=1)
                     self.recorder.event(job, "Warning", "FailedCreate", f"Error creating: {result}")
                 else:
+                    created.append(result)
                     self.recorder.event(job, "Normal", "SuccessfulCreate",
                                         f"Created pod: {result['metadata']['name']}")
             remaining -= size
@@ -349,8 +473,10 @@ class JobController(Controller):
             if errors:
                 self.expectations.lower(key, add=remaining)
                 raise errors[0]
+        return created
 
-    async def _delete_pods(self, job: Obj, active: list[Obj], count: int) -> None:
+    async def _delete_pods(self, job: Obj, active: list[Obj], count: int) -> list[Obj]:
+        """Delete the `count` least-progressed pods; → the active pods left."""
         victims = pods_to_delete(active, count, active)
         for pod in victims:
             try:
@@ -359,6 +485,8 @@ class JobController(Controller):
             except StatusError as exc:
                 if exc.code != 404:
                     raise
+        gone = {p["metadata"]["uid"] for p in victims}
+        return [p for p in active if p["metadata"]["uid"] not in gone]
 
     async def _write_status(self, job: Obj, status: Obj) -> None:
         if status == (job.get("status") or {}):

@@ -19,6 +19,7 @@ from controllers.job import JobController
 from controllers.namespace import NamespaceController
 from controllers.nodelifecycle import NodeLifecycleController
 from controllers.replicaset import ReplicaSetController
+from controllers.ttlafterfinished import TTLAfterFinishedController
 from kubeclient.factory import InformerFactory
 from kubeclient.leaderelection import LeaderElector
 from kubeclient.rest import ApiClient
@@ -33,6 +34,7 @@ CONTROLLERS: dict[str, Callable[[ControllerContext], Controller]] = {
     "endpoints": EndpointsController,
     "job": JobController,
     "nodelifecycle": NodeLifecycleController,
+    "ttl-after-finished": TTLAfterFinishedController,
 }
 
 

@@ -7,6 +7,7 @@ expectations that stop a controller from creating pods twice while its cache lag
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import time
@@ -84,41 +85,65 @@ def max_restarts(pod: Obj) -> int:
     return max((s.get("restartCount") or 0 for s in statuses), default=0)
 
 
-def _log2_bucket(moment: datetime | None, now: float) -> int:
-    if moment is None:
-        return -1
-    delta_ns = max(1, int((now - moment.timestamp()) * 1e9))
-    return int(math.log2(delta_ns))
+def _log2_rank(moment: datetime, now: float) -> int:
+    """floor(log2(age in ns)), -1 for a moment not in the past (logarithmicRankDiff)."""
+    age_ns = (now - moment.timestamp()) * 1e9
+    return int(math.log2(age_ns)) if age_ns > 0 else -1
 
 
-def deletion_rank(pod: Obj, rank: int, now: float | None = None) -> tuple[Any, ...]:
-    """Sort key: pods that sort first are deleted first (ActivePodsWithRanks.Less).
+def _compare_times(t1: datetime | None, t2: datetime | None, uid1: str, uid2: str, now: float) -> int | None:
+    """<0: the first pod goes first; None: equal times, fall through to the next rule.
+    A missing time goes first (afterOrZero); else the newer log2 bucket, and within one
+    bucket the lower UID (LogarithmicScaleDown)."""
+    if t1 == t2:
+        return None
+    if t1 is None or t2 is None:
+        return -1 if t1 is None else 1
+    diff = _log2_rank(t1, now) - _log2_rank(t2, now)
+    if diff == 0:
+        return (uid1 > uid2) - (uid1 < uid2)
+    return diff
+
+
+def _deletion_cost(pod: Obj) -> int:
+    try:
+        return int((pod["metadata"].get("annotations") or {}).get(DELETION_COST, "0"))
+    except ValueError:
+        return 0
+
+
+def _phase_ordinal(pod: Obj) -> int:
+    return {"Pending": 0, "Unknown": 1, "Running": 2}.get((pod.get("status") or {}).get("phase", ""), 0)
+
+
+def _ready_time(pod: Obj) -> datetime | None:
+    return parse_time((pod_condition(pod, "Ready") or {}).get("lastTransitionTime"))
+
+
+def compare_for_deletion(a: Obj, b: Obj, rank_a: int, rank_b: int, now: float) -> int:
+    """<0 when `a` should be deleted before `b` (ActivePodsWithRanks.Less, rule by rule).
 
     Unassigned < assigned; Pending < Unknown < Running; not ready < ready; lower deletion
     cost; higher co-location rank; more recently ready; more restarts; newer pods.
     """
-    now = time.time() if now is None else now
-    meta, status = pod["metadata"], pod.get("status") or {}
-    phase_order = {"Pending": 0, "Unknown": 1, "Running": 2}.get(status.get("phase", ""), 0)
-    ready = is_pod_ready(pod)
-    try:
-        cost = int((meta.get("annotations") or {}).get(DELETION_COST, "0"))
-    except ValueError:
-        cost = 0
-    ready_since = parse_time((pod_condition(pod, "Ready") or {}).get("lastTransitionTime")) if ready else None
-    created = parse_time(meta.get("creationTimestamp"))
-    uid = meta.get("uid", "")
-    return (
-        1 if (pod.get("spec") or {}).get("nodeName") else 0,
-        phase_order,
-        1 if ready else 0,
-        cost,
-        -rank,
-        _log2_bucket(ready_since, now) if ready else 0,
-        -max_restarts(pod),
-        _log2_bucket(created, now),
-        uid,
-    )
+    node_a, node_b = (a.get("spec") or {}).get("nodeName"), (b.get("spec") or {}).get("nodeName")
+    if bool(node_a) != bool(node_b):
+        return -1 if not node_a else 1
+    for left, right in ((_phase_ordinal(a), _phase_ordinal(b)), (is_pod_ready(a), is_pod_ready(b)),
+                        (_deletion_cost(a), _deletion_cost(b)), (rank_b, rank_a)):
+        if left != right:
+            return -1 if left < right else 1
+    uid_a, uid_b = a["metadata"].get("uid", ""), b["metadata"].get("uid", "")
+    if is_pod_ready(a) and is_pod_ready(b):
+        ready = _compare_times(_ready_time(a), _ready_time(b), uid_a, uid_b, now)
+        if ready is not None:
+            return ready
+    restarts_a, restarts_b = max_restarts(a), max_restarts(b)
+    if restarts_a != restarts_b:
+        return -1 if restarts_a > restarts_b else 1
+    created = _compare_times(parse_time(a["metadata"].get("creationTimestamp")),
+                             parse_time(b["metadata"].get("creationTimestamp")), uid_a, uid_b, now)
+    return created or 0
 
 
 def pods_to_delete(pods: list[Obj], count: int, related: list[Obj]) -> list[Obj]:
@@ -129,8 +154,9 @@ def pods_to_delete(pods: list[Obj], count: int, related: list[Obj]) -> list[Obj]
         if node and is_pod_active(pod):
             per_node[node] = per_node.get(node, 0) + 1
     now = time.time()
-    ranked = sorted(pods, key=lambda p: deletion_rank(p, per_node.get((p.get("spec") or {}).get("nodeName", ""), 0),
-                                                      now))
+    ranks = {id(p): per_node.get((p.get("spec") or {}).get("nodeName") or "", 0) for p in pods}
+    ranked = sorted(pods, key=functools.cmp_to_key(
+        lambda a, b: compare_for_deletion(a, b, ranks[id(a)], ranks[id(b)], now)))
     return ranked[:count]
 
 

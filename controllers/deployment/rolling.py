@@ -38,6 +38,8 @@ async def reconcile_new_replica_set(dc: DeploymentController, d: Obj, all_rss: l
         scaled, _ = await sync.scale_replica_set(dc, new_rs, replicas, d)
         return scaled
     target = util.new_rs_new_replicas(d, all_rss, new_rs)
+    if target == util.replicas_of(new_rs):
+        return False  # scaleReplicaSetAndRecordEvent: no write when the size stays
     scaled, _ = await sync.scale_replica_set(dc, new_rs, target, d)
     return scaled
 

@@ -239,7 +239,8 @@ async def sync(dc: DeploymentController, d: Obj, rss: list[Obj]) -> None:
     """Scale and clean up without rolling out (paused deployments and scaling events)."""
     new_rs, old_active, all_old = await get_all_rss_and_sync_revision(dc, d, rss, create_if_missing=False)
     await scale(dc, d, new_rs, old_active)
-    if (d.get("spec") or {}).get("paused") and util.find_new_rs(d, rss) is None:
+    rollback_in_flight = util.ROLLBACK_TO in (d["metadata"].get("annotations") or {})
+    if (d.get("spec") or {}).get("paused") and not rollback_in_flight:  # sync.go: paused, no rollback
         await cleanup(dc, d, all_old)
     all_rss = ([new_rs] if new_rs else []) + all_old
     await sync_status_only(dc, d, new_rs, all_rss)
