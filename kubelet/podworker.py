@@ -235,14 +235,15 @@ class PodWorker:
 
     def _env(self, spec: Obj) -> dict[str, str]:
         env: dict[str, str] = {}
-        fields = {"metadata.name": self.pod["metadata"]["name"], "metadata.namespace": self.pod["metadata"]["namespace"],
-                  "metadata.uid": self.uid, "spec.nodeName": self.kubelet.node_name,
-                  "status.podIP": self.sandbox.ip if self.sandbox else "", "status.hostIP": self.kubelet.node_ip}
+        pod_ip = self.sandbox.ip if self.sandbox else ""
         for var in spec.get("env") or []:
             if "value" in var:
                 env[var["name"]] = str(var.get("value") or "")
-            elif ((var.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath") in fields:
-                env[var["name"]] = fields[var["valueFrom"]["fieldRef"]["fieldPath"]]
+                continue
+            path = ((var.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
+            value = field_ref_value(self.pod, path or "", self.kubelet.node_name, self.kubelet.node_ip, pod_ip)
+            if value is not None:
+                env[var["name"]] = value
         return env
 
     async def _run_probes(self) -> None:
@@ -384,3 +385,18 @@ class PodWorker:
             raise
         self.pod = updated
         self.last_posted = signature
+
+
+def field_ref_value(pod: Obj, path: str, node_name: str, node_ip: str, pod_ip: str) -> str | None:
+    """The downward API's `fieldRef` paths, as the kubelet resolves them; None for unknown ones."""
+    meta = pod.get("metadata") or {}
+    for prefix, mapping in (("metadata.labels", meta.get("labels")), ("metadata.annotations", meta.get("annotations"))):
+        if path.startswith(prefix + "['") and path.endswith("']"):
+            return str((mapping or {}).get(path[len(prefix) + 2:-2], ""))
+    simple = {"metadata.name": meta.get("name"), "metadata.namespace": meta.get("namespace"),
+              "metadata.uid": meta.get("uid"), "spec.nodeName": node_name,
+              "spec.serviceAccountName": (pod.get("spec") or {}).get("serviceAccountName"),
+              "status.podIP": pod_ip, "status.podIPs": pod_ip, "status.hostIP": node_ip, "status.hostIPs": node_ip}
+    if path in simple:
+        return str(simple[path] or "")
+    return None

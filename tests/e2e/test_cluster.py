@@ -90,9 +90,10 @@ async def test_job_pending_pod_cut_host_and_clean_down(cluster: TestCluster) -> 
     image = cluster.push_busybox()
     async with ApiClient(cluster.server) as client:
         job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "count"},
-               "spec": {"completions": 2, "parallelism": 2, "template": {"spec": {
+               "spec": {"completions": 2, "parallelism": 2, "completionMode": "Indexed", "template": {"spec": {
                    "restartPolicy": "Never",
-                   "containers": [{"name": "count", "image": image, "command": ["sh", "-c", "echo done"]}]}}}}
+                   "containers": [{"name": "count", "image": image,
+                                   "command": ["sh", "-c", "echo index=$JOB_COMPLETION_INDEX"]}]}}}}
         await client.create("jobs", job, "default")
         huge = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "huge"},
                 "spec": {"containers": [{"name": "c", "image": image, "command": ["sleep", "3600"],
@@ -104,6 +105,9 @@ async def test_job_pending_pod_cut_host_and_clean_down(cluster: TestCluster) -> 
             return any(c["type"] == "Complete" and c["status"] == "True" for c in conditions)
 
         await eventually(job_complete, timeout=120, what="the job Complete")
+        job_pods = (await client.list("pods", "default", label_selector="job-name=count"))["items"]
+        logs = {cluster.kubectl_py("logs", p["metadata"]["name"]).stdout.strip() for p in job_pods}
+        assert logs == {"index=0", "index=1"}, logs
 
         async def unschedulable() -> bool:
             pod = await client.get("pods", "huge", "default")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kubelet.podworker import field_ref_value
 from kubelet.runtime.interface import ContainerStatus
 from kubelet.status import ContainerRecord, container_status, pod_conditions, pod_phase
 
@@ -72,3 +73,23 @@ def test_conditions_for_unready_and_completed_pods() -> None:
     assert conds["PodScheduled"]["lastTransitionTime"] == "t0"
     done = {c["type"]: c for c in pod_conditions(pod, [], [exited(0)], "Succeeded", True, "t1")}
     assert done["Ready"]["reason"] == "PodCompleted" and done["Initialized"]["status"] == "True"
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("metadata.name", "web-0"),
+    ("metadata.namespace", "prod"),
+    ("metadata.uid", "u-1"),
+    ("metadata.labels['app']", "web"),
+    ("metadata.labels['missing']", ""),
+    ("metadata.annotations['batch.kubernetes.io/job-completion-index']", "2"),
+    ("spec.nodeName", "node1"),
+    ("spec.serviceAccountName", "default"),
+    ("status.podIP", "10.244.1.5"),
+    ("status.hostIP", "10.88.1.101"),
+    ("spec.unknownField", None),
+])
+def test_downward_api_field_refs(path: str, expected: str | None) -> None:
+    pod = {"metadata": {"name": "web-0", "namespace": "prod", "uid": "u-1", "labels": {"app": "web"},
+                        "annotations": {"batch.kubernetes.io/job-completion-index": "2"}},
+           "spec": {"serviceAccountName": "default"}}
+    assert field_ref_value(pod, path, "node1", "10.88.1.101", "10.244.1.5") == expected
