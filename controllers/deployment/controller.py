@@ -16,6 +16,7 @@ from apimachinery.errors import StatusError
 from apimachinery.labels import SelectorError, selector_from_label_selector
 from controllers.base import Controller, ControllerContext
 from controllers.deployment import sync, util
+from controllers.deployment.autorollback import maybe_auto_rollback
 from controllers.deployment.recreate import rollout_recreate
 from controllers.deployment.rolling import rollout_rolling
 from controllers.podutil import controller_ref, new_controller_ref
@@ -120,6 +121,8 @@ class DeploymentController(Controller):
             await sync.sync(self, d, rss)
             return
         new_rs = util.find_new_rs(d, rss)
+        if await maybe_auto_rollback(self, d, rss, new_rs):
+            return  # the template changed; its update event brings the next sync
         old_active, _ = util.old_replica_sets(rss, new_rs)
         active = [rs for rs in ([new_rs] if new_rs else []) + old_active if util.replicas_of(rs) > 0]
         if util.has_scaling_event(d, active):

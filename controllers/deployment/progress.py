@@ -28,8 +28,6 @@ async def sync_rollout_status(dc: DeploymentController, d: Obj, all_rss: list[Ob
 
 def update_progressing(d: Obj, status: Obj, new_rs: Obj | None) -> None:
     current = util.condition(status, "Progressing")
-    if current is not None and current.get("reason") == "ProgressDeadlineExceeded":
-        return
     name = new_rs["metadata"]["name"] if new_rs else ""
     if new_rs is not None and util.deployment_complete(d, status):
         util.set_condition(status, util.new_condition("Progressing", "True", "NewReplicaSetAvailable",

@@ -81,10 +81,12 @@ class SimKubelet:
     """Watches pods in `namespace`; each new pod turns Ready after `delay` seconds, drawn
     uniformly from the (low, high) range. Use as `async with SimKubelet(client, ns): ...`."""
 
-    def __init__(self, client: ApiClient, namespace: str, delay: tuple[float, float] = (0.0, 0.0)) -> None:
+    def __init__(self, client: ApiClient, namespace: str, delay: tuple[float, float] = (0.0, 0.0),
+                 never_ready: Callable[[Obj], bool] | None = None) -> None:
         self.client = client
         self.namespace = namespace
         self.delay = delay
+        self.never_ready = never_ready or (lambda _pod: False)  # e.g. a broken image
         self.informer = Informer(client, "pods", namespace=namespace)
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._running = False
@@ -110,7 +112,8 @@ class SimKubelet:
             return
         if is_terminating(pod):
             self._start(uid, self._finish_deletion(pod), key)
-        elif not is_ready(pod) and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
+        elif not is_ready(pod) and not self.never_ready(pod) and \
+                (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
             self._start(uid, self._become_ready(pod, key), key)
 
     def _start(self, uid: str, work: Coroutine[Any, Any, None], key: str) -> None:
