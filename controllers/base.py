@@ -31,6 +31,8 @@ class ControllerContext:
     informers: InformerFactory
     recorder_factory: Any = None  # callable(component) -> EventRecorder
     node_monitor_grace_period: float | None = None  # --node-monitor-grace-period; None = the default
+    cluster_cidr: str = ""  # --cluster-cidr for node IPAM; "" = 10.244.0.0/16
+    node_cidr_mask_size: int = 0  # --node-cidr-mask-size; 0 = 24
 
     def recorder(self, component: str) -> EventRecorder:
         if self.recorder_factory is not None:

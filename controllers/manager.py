@@ -17,6 +17,7 @@ from controllers.endpoints import EndpointsController
 from controllers.garbagecollector import GarbageCollector
 from controllers.job import JobController
 from controllers.namespace import NamespaceController
+from controllers.nodeipam import NodeIpamController
 from controllers.nodelifecycle import NodeLifecycleController
 from controllers.replicaset import ReplicaSetController
 from controllers.ttlafterfinished import TTLAfterFinishedController
@@ -34,6 +35,7 @@ CONTROLLERS: dict[str, Callable[[ControllerContext], Controller]] = {
     "endpoints": EndpointsController,
     "job": JobController,
     "nodelifecycle": NodeLifecycleController,
+    "nodeipam": NodeIpamController,
     "ttl-after-finished": TTLAfterFinishedController,
 }
 
@@ -52,13 +54,15 @@ def check_names(names: list[str] | None) -> list[str]:
 
 async def run_controller_manager(client: ApiClient, names: list[str] | None = None, *,
                                  leader_elect: bool = True, stop: asyncio.Event | None = None,
-                                 node_monitor_grace_period: float | None = None) -> None:
+                                 node_monitor_grace_period: float | None = None, cluster_cidr: str = "",
+                                 node_cidr_mask_size: int = 0) -> None:
     check_names(names)  # unknown names fail before any election
 
     async def lead() -> None:
         # A fresh informer cache and fresh controllers per term: nothing from a lost term leaks on.
         factory = InformerFactory(client)
-        ctx = ControllerContext(client, factory, node_monitor_grace_period=node_monitor_grace_period)
+        ctx = ControllerContext(client, factory, node_monitor_grace_period=node_monitor_grace_period,
+                                cluster_cidr=cluster_cidr, node_cidr_mask_size=node_cidr_mask_size)
         controllers = build_controllers(ctx, names)
         try:
             factory.start()

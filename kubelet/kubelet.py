@@ -165,6 +165,25 @@ class Kubelet:
                 log.warning("heartbeat for %s failed: %s", self.node_name, exc)
             await asyncio.sleep(HEARTBEAT)
 
+    async def pod_cidr_loop(self, node: Obj) -> None:
+        """Without `--pod-cidr`, a runtime with a pod network takes the range the node IPAM
+        controller writes into `node.spec.podCIDR`; pods wait ("network is not ready") until then."""
+        set_pod_cidr = getattr(self.runtime, "set_pod_cidr", None)
+        if set_pod_cidr is None or getattr(self.runtime, "pod_cidr", ""):
+            return
+        while True:
+            cidr = str((node.get("spec") or {}).get("podCIDR") or "")
+            if cidr:
+                set_pod_cidr(cidr)
+                self.pod_cidr = cidr
+                log.info("node %s: pod CIDR %s", self.node_name, cidr)
+                return
+            await asyncio.sleep(0.2)
+            try:
+                node = await self.client.get("nodes", self.node_name)
+            except StatusError as exc:
+                log.debug("reading node %s for its pod CIDR: %s", self.node_name, exc)
+
     async def renew_lease(self) -> None:
         spec = {"holderIdentity": self.node_name, "leaseDurationSeconds": LEASE_DURATION, "renewTime": micro_now()}
         try:
@@ -247,8 +266,9 @@ class Kubelet:
         self._runner = await build_server(self, self.node_ip, self.port)
         self.port = self._runner.addresses[0][1] if self._runner.addresses else self.port
         await self.adopt_existing()
-        await self.register()
+        node = await self.register()
         heartbeat = asyncio.create_task(self.heartbeat_loop())
+        cidr_watch = asyncio.create_task(self.pod_cidr_loop(node))
         self.pods.start()
         await self.pods.wait_synced(timeout=120)
         await self.remove_orphans()
@@ -257,10 +277,11 @@ class Kubelet:
             await stop.wait()
         finally:
             heartbeat.cancel()
+            cidr_watch.cancel()
             await self.pods.stop()
             for task in list(self.tasks.values()):
                 task.cancel()
-            await asyncio.gather(heartbeat, *self.tasks.values(), return_exceptions=True)
+            await asyncio.gather(heartbeat, cidr_watch, *self.tasks.values(), return_exceptions=True)
             await self.recorder.flush()
             await self.runtime.close()
             if self._runner is not None:

@@ -105,6 +105,8 @@ class PodWorker:
                 raise
             except StatusError as exc:
                 log.info("pod %s: %s", self.key, exc)
+            except DriverError as exc:  # e.g. the sandbox before the node has a pod CIDR: retried
+                log.warning("pod %s: %s", self.key, exc)
             except Exception:  # noqa: BLE001 - a worker must keep its pod going
                 log.exception("pod %s: sync failed", self.key)
             if self.finished:

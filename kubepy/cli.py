@@ -63,7 +63,8 @@ def cmd_controller_manager(args: argparse.Namespace) -> int:
         async with client_from_args(args) as client:
             names = [n for n in args.controllers.split(",") if n] or None
             await run_controller_manager(client, names, leader_elect=args.leader_elect, stop=stop,
-                                         node_monitor_grace_period=args.node_monitor_grace_period)
+                                         node_monitor_grace_period=args.node_monitor_grace_period,
+                                         cluster_cidr=args.cluster_cidr, node_cidr_mask_size=args.node_cidr_mask_size)
 
     asyncio.run(run())
     return 0
@@ -116,7 +117,7 @@ def make_runtime(driver: str, data_dir: Path, node_name: str, node_ip: str,  # n
         raise ValueError(f"the runc driver is not available: {exc}") from None
     registry = os.environ.get("KUBE_PY_REGISTRY", "") if registry is None else registry
     return RuncRuntime(data_dir / "kubelet" / node_name, node_name=node_name, node_ip=node_ip,
-                       pod_cidr=pod_cidr or "10.244.0.0/24", default_registry=registry)
+                       pod_cidr=pod_cidr, default_registry=registry)
 
 
 def default_driver() -> tuple[str, str]:
@@ -353,6 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     cm.add_argument("--leader-elect", type=parse_bool, default=True)
     cm.add_argument("--node-monitor-grace-period", type=float, default=None,
                     help="seconds without a node heartbeat before it is Unknown (default 50)")
+    cm.add_argument("--cluster-cidr", default="", help="pod addresses, split into node pod CIDRs (default 10.244.0.0/16)")
+    cm.add_argument("--node-cidr-mask-size", type=int, default=0, help="prefix length of each node's pod CIDR (24)")
     cm.set_defaults(func=cmd_controller_manager)
 
     kl = sub.add_parser("kubelet", help="the node agent")

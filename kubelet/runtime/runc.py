@@ -96,7 +96,7 @@ class RuncRuntime(Runtime):
     name = "runc"
 
     def __init__(self, data_dir: str | Path, *, node_name: str, node_ip: str = "127.0.0.1",
-                 pod_cidr: str = "10.244.0.0/24", default_registry: str = "", images: ImageStore | None = None) -> None:
+                 pod_cidr: str = "", default_registry: str = "", images: ImageStore | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.node_name = node_name
         self.node_ip = node_ip
@@ -114,8 +114,18 @@ class RuncRuntime(Runtime):
     async def pull_image(self, image: str) -> str:
         return (await self.images.ensure(image)).digest
 
+    @property
+    def pod_cidr(self) -> str:
+        return self.network.pod_cidr
+
+    def set_pod_cidr(self, cidr: str) -> None:
+        """The node's range, once the node IPAM controller gave it one (no `--pod-cidr`)."""
+        self.network.pod_cidr = cidr
+
     async def create_sandbox(self, pod: dict[str, Any]) -> SandboxInfo:
         uid = pod["metadata"]["uid"]
+        if not self.network.pod_cidr:
+            raise DriverError("network is not ready: this node has no pod CIDR yet", "CreateContainerError")
         if uid not in self._sandboxes:
             path, ip = await self.network.setup(uid)
             self._sandboxes[uid] = SandboxInfo(uid, ip=ip, netns_path=path)

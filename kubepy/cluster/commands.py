@@ -100,7 +100,7 @@ def control_plane_components(state: ClusterState, host: Host, grace: float | Non
     endpoints = [host] + [h for h in cps if h is not host]
     storage = "etcd://" + ",".join(f"{h.address}:{ETCD_CLIENT_PORT}" for h in endpoints)
     server = f"{own}:{API_PORT}"
-    cm = kube_py("controller-manager", "--server", server)
+    cm = kube_py("controller-manager", "--server", server, "--cluster-cidr", state.cluster_cidr)
     if grace is not None:
         cm += ["--node-monitor-grace-period", str(grace)]
     return [
