@@ -82,6 +82,7 @@ class Profile:
             if id(plugin) not in seen:
                 seen.add(id(plugin))
                 plugin.pre_filter(state, nodes)
+        filters = [p for p in self.filters if not p.skip_filter(state)]
         wanted = num_feasible_nodes_to_find(total, self.percentage_of_nodes_to_score)
         feasible: list[NodeInfo] = []
         diagnosis: dict[str, list[str]] = {}
@@ -90,7 +91,7 @@ class Profile:
         for offset in range(total):
             node = nodes[(start + offset) % total]
             evaluated += 1
-            reasons = self._filter(state, node)
+            reasons = self._filter(filters, state, node)
             if reasons:
                 diagnosis[node.name] = reasons
             else:
@@ -104,8 +105,9 @@ class Profile:
             return Decision(feasible[0].name, diagnosis, evaluated, 1)
         return Decision(self._select(state, feasible), diagnosis, evaluated, len(feasible))
 
-    def _filter(self, state: CycleState, node: NodeInfo) -> list[str]:
-        for plugin in self.filters:
+    @staticmethod
+    def _filter(filters: list[FilterPlugin], state: CycleState, node: NodeInfo) -> list[str]:
+        for plugin in filters:
             reasons = plugin.filter(state, node)
             if reasons:
                 return reasons
@@ -114,6 +116,8 @@ class Profile:
     def _select(self, state: CycleState, feasible: list[NodeInfo]) -> str:
         totals = {n.name: 0.0 for n in feasible}
         for plugin, weight in self.scores:
+            if plugin.skip_score(state):
+                continue
             raw = {n.name: plugin.score(state, n) for n in feasible}
             for name, value in plugin.normalize(state, raw).items():
                 totals[name] += value * weight

@@ -88,6 +88,13 @@ def pod_host_ports(pod: Obj) -> list[tuple[str, str, int]]:
     return ports
 
 
+def controller_uid(pod: Obj) -> str:
+    for ref in pod["metadata"].get("ownerReferences") or []:
+        if ref.get("controller"):
+            return ref.get("uid", "")
+    return ""
+
+
 def pod_key(pod: Obj) -> str:
     return f"{pod['metadata'].get('namespace', '')}/{pod['metadata']['name']}"
 
@@ -101,16 +108,23 @@ class NodeInfo:
     non_zero_memory: int = 0
     used_ports: set[tuple[str, str, int]] = field(default_factory=set)
     allocatable: Resources = field(default_factory=Resources)
+    # Read on every node of every cycle, so kept parsed rather than looked up each time.
+    name: str = ""
+    taints: list[Obj] = field(default_factory=list)
+    unschedulable: bool = False
+    ready: bool = False
+    owner_counts: dict[str, int] = field(default_factory=dict)  # controller uid → pods here
 
     def __post_init__(self) -> None:
         self.set_node(self.node)
 
-    @property
-    def name(self) -> str:
-        return self.node["metadata"]["name"]
-
     def set_node(self, node: Obj) -> None:
         self.node = node
+        self.name = node["metadata"]["name"]
+        self.taints = (node.get("spec") or {}).get("taints") or []
+        self.unschedulable = bool((node.get("spec") or {}).get("unschedulable"))
+        self.ready = any(c.get("type") == "Ready" and c.get("status") == "True"
+                         for c in (node.get("status") or {}).get("conditions") or [])
         self.allocatable = Resources.from_map((node.get("status") or {}).get("allocatable")
                                               or (node.get("status") or {}).get("capacity"))
 
@@ -124,6 +138,8 @@ class NodeInfo:
         self.non_zero_cpu += cpu
         self.non_zero_memory += memory
         self.used_ports.update(pod_host_ports(pod))
+        if owner := controller_uid(pod):
+            self.owner_counts[owner] = self.owner_counts.get(owner, 0) + 1
 
     def remove_pod(self, pod: Obj) -> None:
         key = pod_key(pod)
@@ -135,6 +151,10 @@ class NodeInfo:
         self.non_zero_cpu -= cpu
         self.non_zero_memory -= memory
         self.used_ports = {p for other in self.pods.values() for p in pod_host_ports(other)}
+        if (owner := controller_uid(old)) and self.owner_counts.get(owner):
+            self.owner_counts[owner] -= 1
+            if not self.owner_counts[owner]:
+                del self.owner_counts[owner]
 
 
 @dataclass
@@ -158,9 +178,18 @@ class FilterPlugin(Plugin):
         """Reasons the pod cannot go on this node ([] = it can)."""
         raise NotImplementedError
 
+    def skip_filter(self, state: CycleState) -> bool:
+        """True when this pod cannot fail the filter anywhere (Kubernetes' PreFilter `Skip`)."""
+        return False
+
 
 class ScorePlugin(Plugin):
     default_weight: ClassVar[int] = 1
+
+    def skip_score(self, state: CycleState) -> bool:
+        """True when every node would score the same for this pod (PreScore `Skip`): the
+        ranking cannot change, so the plugin is left out of the cycle."""
+        return False
 
     def score(self, state: CycleState, node: NodeInfo) -> float:
         """Raw score for this node."""

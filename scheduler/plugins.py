@@ -15,8 +15,8 @@ from scheduler.framework import (
     CycleState,
     FilterPlugin,
     NodeInfo,
-    Obj,
     ScorePlugin,
+    controller_uid,
     pod_host_ports,
     pod_non_zero_requests,
     pod_requests,
@@ -29,7 +29,7 @@ class NodeUnschedulable(FilterPlugin):
     name = "NodeUnschedulable"
 
     def filter(self, state: CycleState, node: NodeInfo) -> list[str]:
-        if not (node.node.get("spec") or {}).get("unschedulable"):
+        if not node.unschedulable:
             return []
         tolerations = (state.pod.get("spec") or {}).get("tolerations") or []
         if untolerated([UNSCHEDULABLE_TAINT], tolerations, ("NoSchedule",)):
@@ -39,6 +39,9 @@ class NodeUnschedulable(FilterPlugin):
 
 class NodeName(FilterPlugin):
     name = "NodeName"
+
+    def skip_filter(self, state: CycleState) -> bool:
+        return not (state.pod.get("spec") or {}).get("nodeName")
 
     def filter(self, state: CycleState, node: NodeInfo) -> list[str]:
         wanted = (state.pod.get("spec") or {}).get("nodeName")
@@ -52,10 +55,7 @@ class NodeReady(FilterPlugin):
     name = "NodeReady"
 
     def filter(self, state: CycleState, node: NodeInfo) -> list[str]:
-        for condition in (node.node.get("status") or {}).get("conditions") or []:
-            if condition.get("type") == "Ready":
-                return [] if condition.get("status") == "True" else ["node(s) were not ready"]
-        return ["node(s) were not ready"]
+        return [] if node.ready else ["node(s) were not ready"]
 
 
 class TaintToleration(FilterPlugin, ScorePlugin):
@@ -63,13 +63,16 @@ class TaintToleration(FilterPlugin, ScorePlugin):
     default_weight: ClassVar[int] = 3
 
     def filter(self, state: CycleState, node: NodeInfo) -> list[str]:
-        taints = (node.node.get("spec") or {}).get("taints") or []
+        if not node.taints:
+            return []
         tolerations = (state.pod.get("spec") or {}).get("tolerations") or []
-        return ["node(s) had untolerated taint(s)"] if untolerated(taints, tolerations, ("NoSchedule", "NoExecute")) \
+        return ["node(s) had untolerated taint(s)"] if untolerated(node.taints, tolerations, ("NoSchedule", "NoExecute")) \
             else []
 
     def score(self, state: CycleState, node: NodeInfo) -> float:
-        taints = (node.node.get("spec") or {}).get("taints") or []
+        taints = node.taints
+        if not taints:
+            return 0.0
         tolerations = [t for t in (state.pod.get("spec") or {}).get("tolerations") or []
                        if not t.get("effect") or t.get("effect") == "PreferNoSchedule"]
         return float(len(untolerated(taints, tolerations, ("PreferNoSchedule",))))
@@ -85,6 +88,15 @@ class TaintToleration(FilterPlugin, ScorePlugin):
 class NodeAffinity(FilterPlugin, ScorePlugin):
     name = "NodeAffinity"
     default_weight: ClassVar[int] = 2
+
+    def skip_filter(self, state: CycleState) -> bool:
+        spec = state.pod.get("spec") or {}
+        node_affinity = (spec.get("affinity") or {}).get("nodeAffinity") or {}
+        return not spec.get("nodeSelector") and not node_affinity.get("requiredDuringSchedulingIgnoredDuringExecution")
+
+    def skip_score(self, state: CycleState) -> bool:
+        node_affinity = ((state.pod.get("spec") or {}).get("affinity") or {}).get("nodeAffinity") or {}
+        return not node_affinity.get("preferredDuringSchedulingIgnoredDuringExecution")
 
     def filter(self, state: CycleState, node: NodeInfo) -> list[str]:
         return [] if required_affinity_matches(state.pod, node.node) else \
@@ -103,6 +115,9 @@ class NodePorts(FilterPlugin):
 
     def pre_filter(self, state: CycleState, nodes: list[NodeInfo]) -> None:
         state.data["ports"] = pod_host_ports(state.pod)
+
+    def skip_filter(self, state: CycleState) -> bool:
+        return not state.data.get("ports")
 
     def filter(self, state: CycleState, node: NodeInfo) -> list[str]:
         for ip, protocol, port in state.data.get("ports") or []:
@@ -139,14 +154,8 @@ class NodeResourcesFit(FilterPlugin, ScorePlugin):
 
     def score(self, state: CycleState, node: NodeInfo) -> float:
         cpu, memory = state.data["non_zero"]
-        parts = []
-        for requested, allocatable in ((node.non_zero_cpu + cpu, node.allocatable.milli_cpu),
-                                       (node.non_zero_memory + memory, node.allocatable.memory)):
-            if allocatable <= 0 or requested > allocatable:
-                parts.append(0.0)
-            else:
-                parts.append((allocatable - requested) * MAX_NODE_SCORE / allocatable)
-        return sum(parts) / len(parts)
+        return (_least_allocated(node.non_zero_cpu + cpu, node.allocatable.milli_cpu)
+                + _least_allocated(node.non_zero_memory + memory, node.allocatable.memory)) / 2
 
 
 class NodeResourcesBalancedAllocation(ScorePlugin):
@@ -158,12 +167,9 @@ class NodeResourcesBalancedAllocation(ScorePlugin):
 
     def score(self, state: CycleState, node: NodeInfo) -> float:
         cpu, memory = state.data["non_zero"]
-        fractions = []
-        for requested, allocatable in ((node.non_zero_cpu + cpu, node.allocatable.milli_cpu),
-                                       (node.non_zero_memory + memory, node.allocatable.memory)):
-            fractions.append(min(1.0, requested / allocatable) if allocatable > 0 else 1.0)
-        std = abs(fractions[0] - fractions[1]) / 2
-        return (1 - std) * MAX_NODE_SCORE
+        cpu_fraction = _fraction(node.non_zero_cpu + cpu, node.allocatable.milli_cpu)
+        memory_fraction = _fraction(node.non_zero_memory + memory, node.allocatable.memory)
+        return (1 - abs(cpu_fraction - memory_fraction) / 2) * MAX_NODE_SCORE
 
 
 class DefaultSpread(ScorePlugin):
@@ -174,14 +180,13 @@ class DefaultSpread(ScorePlugin):
     default_weight: ClassVar[int] = 2
 
     def pre_filter(self, state: CycleState, nodes: list[NodeInfo]) -> None:
-        owner = _controller_uid(state.pod)
-        state.data["owner"] = owner
+        state.data["owner"] = controller_uid(state.pod)
+
+    def skip_score(self, state: CycleState) -> bool:
+        return not state.data.get("owner")  # no owner: no system-default spreading constraint
 
     def score(self, state: CycleState, node: NodeInfo) -> float:
-        owner = state.data.get("owner")
-        if not owner:
-            return 0.0
-        return float(sum(1 for p in node.pods.values() if _controller_uid(p) == owner))
+        return float(node.owner_counts.get(state.data.get("owner") or "", 0))
 
     def normalize(self, state: CycleState, scores: dict[str, float]) -> dict[str, float]:
         worst = max(scores.values(), default=0)
@@ -190,11 +195,14 @@ class DefaultSpread(ScorePlugin):
         return {k: MAX_NODE_SCORE * (worst - v) / worst for k, v in scores.items()}
 
 
-def _controller_uid(pod: Obj) -> str:
-    for ref in pod["metadata"].get("ownerReferences") or []:
-        if ref.get("controller"):
-            return ref.get("uid", "")
-    return ""
+def _least_allocated(requested: int, allocatable: int) -> float:
+    if allocatable <= 0 or requested > allocatable:
+        return 0.0
+    return (allocatable - requested) * MAX_NODE_SCORE / allocatable
+
+
+def _fraction(requested: int, allocatable: int) -> float:
+    return min(1.0, requested / allocatable) if allocatable > 0 else 1.0
 
 
 ALL_PLUGINS: dict[str, type] = {cls.name: cls for cls in (

@@ -213,3 +213,52 @@ def test_config_file_disables_and_weighs_plugins(tmp_path) -> None:  # noqa: ANN
     path.write_text("extraPlugins: ['nowhere:Nothing']\n")
     with pytest.raises(ConfigError, match="cannot load"):
         load_config(path)
+
+
+# ---- PreFilter/PreScore skips: plugins that cannot change the outcome are left out ----
+
+def _skip_pod(**spec: object) -> dict:
+    return {"metadata": {"name": "p", "namespace": "d", "ownerReferences": spec.pop("owners", [])},
+            "spec": {"containers": [{"name": "c", "image": "i", "ports": spec.pop("ports", [])}], **spec}}
+
+
+@pytest.mark.parametrize(("plugin", "pod", "skips_filter", "skips_score"), [
+    ("NodeName", _skip_pod(), True, None),
+    ("NodeName", _skip_pod(nodeName="n1"), False, None),
+    ("NodeAffinity", _skip_pod(), True, True),
+    ("NodeAffinity", _skip_pod(nodeSelector={"disk": "ssd"}), False, True),
+    ("NodeAffinity", _skip_pod(affinity={"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+        {"weight": 1, "preference": {"matchExpressions": [{"key": "a", "operator": "Exists"}]}}]}}), True, False),
+    ("NodePorts", _skip_pod(), True, None),
+    ("NodePorts", _skip_pod(ports=[{"containerPort": 80, "hostPort": 8080}]), False, None),
+    ("PodTopologySpread", _skip_pod(), None, True),
+    ("PodTopologySpread", _skip_pod(owners=[{"uid": "rs-1", "controller": True}]), None, False),
+])
+def test_plugins_skip_when_the_pod_cannot_be_affected(plugin: str, pod: dict, skips_filter: bool | None,
+                                                      skips_score: bool | None) -> None:
+    from scheduler.framework import CycleState
+    from scheduler.plugins import ALL_PLUGINS
+
+    instance = ALL_PLUGINS[plugin]()
+    state = CycleState(pod)
+    instance.pre_filter(state, [])
+    if skips_filter is not None:
+        assert instance.skip_filter(state) is skips_filter
+    if skips_score is not None:
+        assert instance.skip_score(state) is skips_score
+
+
+def test_owner_counts_follow_pods_added_and_removed() -> None:
+    from scheduler.framework import NodeInfo
+
+    info = NodeInfo({"metadata": {"name": "n1"}, "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "10"}}})
+    owned = [_skip_pod(owners=[{"uid": "rs-1", "controller": True}]) for _ in range(2)]
+    for i, p in enumerate(owned):
+        p["metadata"]["name"] = f"p{i}"
+        info.add_pod(p)
+    info.add_pod({**_skip_pod(), "metadata": {"name": "loose", "namespace": "d"}})
+    assert info.owner_counts == {"rs-1": 2}
+    info.remove_pod(owned[0])
+    assert info.owner_counts == {"rs-1": 1}
+    info.remove_pod(owned[1])
+    assert info.owner_counts == {}
