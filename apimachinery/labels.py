@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from apimachinery.errors import ApiMachineryError
+from apimachinery.gofmt import go_quote, go_string_slice
 
 # ---- util/validation: label keys and values --------------------------------------------------
 
@@ -132,34 +133,6 @@ def validate_labels(labels: Mapping[str, str] | None, path: str) -> list[tuple[s
 
 # ---- Go rendering of field errors ----------------------------------------------------------
 
-_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
-               "\\": "\\\\", '"': '\\"'}
-
-
-def _go_quote(value: str) -> str:
-    """Go's %q (strconv.Quote)."""
-    out = []
-    for char in value:
-        if char in _GO_ESCAPES:
-            out.append(_GO_ESCAPES[char])
-        elif char.isprintable():
-            out.append(char)
-        elif ord(char) < 0x80:
-            out.append(f"\\x{ord(char):02x}")
-        elif ord(char) < 0x10000:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(f"\\U{ord(char):08x}")
-    return '"' + "".join(out) + '"'
-
-
-def _go_slice(values: tuple[str, ...] | None) -> str:
-    """Go's %#v of a []string; None renders as a nil slice."""
-    if values is None:
-        return "[]string(nil)"
-    return "[]string{" + ", ".join(_go_quote(v) for v in values) + "}"
-
-
 def _field_invalid(path: str, rendered_value: str, detail: str) -> str:
     """field.Invalid(...).Error(); a nil path prints as `<nil>`."""
     return f"{path or '<nil>'}: Invalid value: {rendered_value}: {detail}"
@@ -196,12 +169,12 @@ def _requirement_errors(key: str, operator: str, values: tuple[str, ...] | None,
     def child(name: str) -> str:
         return f"{path}.{name}" if path else name
 
-    rendered = _go_slice(values)
+    rendered = go_string_slice(values)
     values = values or ()
     errs: list[str] = []
     key_problems = validate_label_key(key)
     if key_problems:
-        errs.append(_field_invalid(child("key"), _go_quote(key), "; ".join(key_problems)))
+        errs.append(_field_invalid(child("key"), go_quote(key), "; ".join(key_problems)))
     if operator in (IN, NOT_IN):
         if not values:
             errs.append(_field_invalid(child("values"), rendered,
@@ -217,17 +190,17 @@ def _requirement_errors(key: str, operator: str, values: tuple[str, ...] | None,
         if len(values) != 1:
             errs.append(_field_invalid(child("values"), rendered,
                                        "for 'Gt', 'Lt' operators, exactly one value is required"))
-        errs += [_field_invalid(f"{child('values')}[{i}]", _go_quote(value),
+        errs += [_field_invalid(f"{child('values')}[{i}]", go_quote(value),
                                 "for 'Gt', 'Lt' operators, the value must be an integer")
                  for i, value in enumerate(values) if _parse_int64(value) is None]
     else:
-        supported = ", ".join(_go_quote(op) for op in OPERATORS)
-        errs.append(f"{child('operator')}: Unsupported value: {_go_quote(str(operator))}: "
+        supported = ", ".join(go_quote(op) for op in OPERATORS)
+        errs.append(f"{child('operator')}: Unsupported value: {go_quote(str(operator))}: "
                     f"supported values: {supported}")
     for i, value in enumerate(values):
         problems = validate_label_value(value)
         if problems:
-            errs.append(_field_invalid(f"{child('values')}[{i}][{key}]", _go_quote(value), "; ".join(problems)))
+            errs.append(_field_invalid(f"{child('values')}[{i}][{key}]", go_quote(value), "; ".join(problems)))
     return errs
 
 
@@ -431,7 +404,7 @@ class _Parser:
             raise SelectorError(f"found '{literal}', expected: identifier")
         problems = validate_label_key(literal)
         if problems:
-            raise SelectorError(_field_invalid("", _go_quote(literal), "; ".join(problems)))
+            raise SelectorError(_field_invalid("", go_quote(literal), "; ".join(problems)))
         if not operator and self.lookahead()[0] in (_EOS, _COMMA):
             operator = EXISTS
         return literal, operator
@@ -535,7 +508,7 @@ def _requirements_from_struct(selector: Mapping[str, Any]) -> Iterable[Requireme
             raise SelectorError(f"matchExpressions entries must be objects, not {expression!r}")
         operator = expression.get("operator", "")
         if operator not in _STRUCT_OPERATORS:
-            raise SelectorError(f"{_go_quote(str(operator))} is not a valid label selector operator")
+            raise SelectorError(f"{go_quote(str(operator))} is not a valid label selector operator")
         yield _checked_struct_requirement(str(expression.get("key", "")), _STRUCT_OPERATORS[operator],
                                           _struct_values(expression.get("values")))
 

@@ -32,6 +32,7 @@ from types import MappingProxyType
 from typing import Any
 
 from apimachinery.errors import StatusCause
+from apimachinery.gofmt import go_quote, go_string_slice
 
 JSON = dict[str, Any]
 KindKey = tuple[str, str]
@@ -214,27 +215,6 @@ def path_segment_name(name: str, prefix: bool) -> list[str]:
 
 # ---- Go rendering of bad values (field.Error with 1.32's %v / %q / %#v) ------------------
 
-_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
-               "\\": "\\\\", '"': '\\"'}
-
-
-def go_quote(value: str) -> str:
-    """Go's strconv.Quote."""
-    out = []
-    for char in value:
-        if char in _GO_ESCAPES:
-            out.append(_GO_ESCAPES[char])
-        elif char.isprintable():
-            out.append(char)
-        elif ord(char) < 0x80:
-            out.append(f"\\x{ord(char):02x}")
-        elif ord(char) < 0x10000:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(f"\\U{ord(char):08x}")
-    return '"' + "".join(out) + '"'
-
-
 def go_value(value: Any) -> str:
     """A JSON scalar, string map or string list as field.Error prints it."""
     if value is None:
@@ -259,10 +239,6 @@ def go_string_map(value: Mapping[str, Any] | None) -> str:
     return f"map[string]string{{{items}}}"
 
 
-def go_string_slice(value: Iterable[Any] | None) -> str:
-    if value is None:
-        return "[]string(nil)"
-    return "[]string{" + ", ".join(go_quote(str(item)) for item in value) + "}"
 
 
 def go_int_or_string(value: Any) -> str:
