@@ -20,7 +20,7 @@ import pytest
 from apimachinery.errors import StatusError
 from kubeclient.rest import ApiClient
 from tests.fixtures.cluster import ROOT, TestCluster, requires_root
-from tests.integration.controllers.conftest import eventually
+from tests.fixtures.wait import eventually
 
 pytestmark = pytest.mark.skipif(requires_root() is not None, reason=requires_root() or "")
 

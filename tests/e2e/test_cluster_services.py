@@ -17,7 +17,7 @@ import pytest
 from kubeclient.rest import ApiClient
 from tests.e2e.test_cluster import is_ready, ready_pods
 from tests.fixtures.cluster import TestCluster, requires_root
-from tests.integration.controllers.conftest import eventually
+from tests.fixtures.wait import eventually
 
 pytestmark = pytest.mark.skipif(requires_root() is not None, reason=requires_root() or "")
 

@@ -15,7 +15,7 @@ from kubelet.kubelet import Kubelet
 from kubelet.runtime.fake import FakeRuntime
 from scheduler.scheduler import Scheduler
 from tests.fixtures.apiserver import ApiServerProcess
-from tests.integration.controllers.conftest import eventually
+from tests.fixtures.wait import eventually
 
 NODES = 100
 

@@ -21,7 +21,7 @@ from kubelet.kubelet import Kubelet
 from kubelet.runtime.process import ProcessRuntime
 from scheduler.scheduler import Scheduler
 from tests.fixtures.apiserver import ApiServerProcess
-from tests.integration.controllers.conftest import eventually
+from tests.fixtures.wait import eventually
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from kubelet.runtime.runc import RuncRuntime
 from scheduler.scheduler import Scheduler
 from tests.fixtures.apiserver import ApiServerProcess
 from tests.fixtures.images import RegistryServer
-from tests.integration.controllers.conftest import eventually
+from tests.fixtures.wait import eventually
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("runc") is None,

@@ -14,7 +14,7 @@ import pytest
 
 from kubeclient.rest import ApiClient
 from tests.fixtures.apiserver import ApiServerProcess
-from tests.integration.controllers.conftest import eventually
+from tests.fixtures.wait import eventually
 from tests.integration.controllers.simkubelet import SimKubelet
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from kubeclient.rest import ApiClient
-from tests.integration.controllers.conftest import eventually
+from tests.fixtures.wait import eventually
 from tests.integration.controllers.simkubelet import finishing_kubelet
 
 

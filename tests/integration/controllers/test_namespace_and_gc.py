@@ -9,7 +9,7 @@ import pytest
 
 from apimachinery.errors import StatusError
 from kubeclient.rest import ApiClient
-from tests.integration.controllers.conftest import eventually
+from tests.fixtures.wait import eventually
 
 
 def pod(name: str, owner: dict[str, Any] | None = None) -> dict[str, Any]:

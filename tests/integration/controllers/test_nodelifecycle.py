@@ -10,7 +10,7 @@ from controllers.base import ControllerContext
 from controllers.nodelifecycle import NodeLifecycleController
 from kubeclient.factory import InformerFactory
 from kubeclient.rest import ApiClient
-from tests.integration.controllers.conftest import eventually
+from tests.fixtures.wait import eventually
 
 
 def now() -> str:

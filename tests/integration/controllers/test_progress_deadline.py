@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from kubeclient.rest import ApiClient
-from tests.integration.controllers.conftest import eventually
+from tests.fixtures.wait import eventually
 from tests.integration.controllers.simkubelet import SimKubelet
 from tests.integration.controllers.test_deployment_rollouts import deployment, replica_sets, rolled_out
 

@@ -26,7 +26,7 @@ import pytest
 from kubeclient.informer import Informer
 from kubeclient.rest import ApiClient
 from tests.fixtures.apiserver import ApiServerProcess
-from tests.integration.controllers.conftest import eventually
+from tests.fixtures.wait import eventually
 from tests.integration.controllers.simkubelet import SimKubelet, finishing_kubelet, is_ready, is_terminating
 from tests.integration.controllers.test_deployment_rollouts import deployment, rolled_out
 from tests.integration.controllers.test_job import conditions, job

@@ -13,7 +13,7 @@ import pytest
 
 from kubeclient.rest import ApiClient
 from scheduler.scheduler import Scheduler
-from tests.integration.controllers.conftest import eventually
+from tests.fixtures.wait import eventually
 
 
 def node(name: str, cpu: str, labels: dict[str, str] | None = None, taints: list | None = None) -> dict[str, Any]:

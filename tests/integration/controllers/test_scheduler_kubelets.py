@@ -15,7 +15,7 @@ from kubeclient.rest import ApiClient
 from kubelet.kubelet import Kubelet
 from kubelet.runtime.fake import FakeRuntime
 from scheduler.scheduler import Scheduler
-from tests.integration.controllers.conftest import eventually
+from tests.fixtures.wait import eventually
 
 
 @pytest.fixture

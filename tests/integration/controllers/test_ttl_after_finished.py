@@ -16,7 +16,7 @@ import pytest
 
 from apimachinery.errors import StatusError
 from kubeclient.rest import ApiClient
-from tests.integration.controllers.conftest import eventually
+from tests.fixtures.wait import eventually
 from tests.integration.controllers.simkubelet import finishing_kubelet
 
 
