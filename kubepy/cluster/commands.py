@@ -184,6 +184,15 @@ def default_driver() -> str:
     return "runc" if shutil.which("runc") else "process"
 
 
+def preflight(driver: str) -> None:
+    """Every program the cluster runs, checked before anything is made."""
+    needed = ["ip", "nsenter", "unshare", "etcd", "iptables-restore"] + (["runc"] if driver == "runc" else [])
+    missing = [name for name in needed if shutil.which(name) is None]
+    if missing:
+        raise ValueError(f"kube-py cluster needs {', '.join(missing)} (hack/install-system-packages.sh installs "
+                         "them as root)")
+
+
 def cluster_up(data_dir: Path, workers: int, control_planes: int, driver: str, registry: str,
                grace: float | None, out: Callable[[str], None] = print) -> ClusterState:
     if (data_dir / STATE_FILE).exists():
@@ -192,6 +201,7 @@ def cluster_up(data_dir: Path, workers: int, control_planes: int, driver: str, r
         raise ValueError("--control-planes must be 1 or 3")
     if workers < 1:
         raise ValueError("--nodes must be at least 1")
+    preflight(driver or default_driver())
     data_dir.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(data_dir / "hosts", ignore_errors=True)
     index = hostnet.pick_subnet_index(set())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,20 @@ def test_ledger_round_trips(tmp_path: Path) -> None:
 def test_missing_ledger_says_how_to_start(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="kube-py cluster up"):
         load_state(tmp_path)
+
+
+@pytest.mark.parametrize(("driver", "absent", "message"), [
+    ("runc", {"etcd"}, "needs etcd ("),
+    ("runc", {"runc", "nsenter"}, "needs nsenter, runc ("),
+    ("process", {"runc"}, None),
+])
+def test_preflight_names_what_is_missing(monkeypatch: pytest.MonkeyPatch, driver: str, absent: set[str],
+                                         message: str | None) -> None:
+    from kubepy.cluster import commands
+
+    monkeypatch.setattr(commands.shutil, "which", lambda name: None if name in absent else f"/usr/bin/{name}")
+    if message is None:
+        commands.preflight(driver)
+    else:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            commands.preflight(driver)
