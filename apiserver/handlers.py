@@ -2,8 +2,9 @@
 
 This layer owns everything a client can see on the wire and nothing about storage:
 URL grammar, query parameters (parsed like Go's ParseBool), bodies (JSON or YAML, size
-limit), field validation modes, content negotiation for Tables, list fast paths that
-join stored bytes, and chunked watch streams.
+limit; typed clients' protobuf is decoded to the same dict), field validation modes,
+content negotiation for Tables, list fast paths that join stored bytes, and chunked watch
+streams.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import orjson
 import yaml
 from aiohttp import web
 
-from apimachinery import errors
+from apimachinery import errors, protobuf
 from apimachinery.errors import StatusError
 from apimachinery.fields import FieldSelectorError, check_supported, parse_field_selector, selectable_fields
 from apimachinery.labels import SelectorError, parse_selector
@@ -127,14 +128,25 @@ async def read_body(request: web.Request) -> Any:
     if not raw.strip():
         return None
     content_type = request.headers.get("Content-Type", JSON).split(";")[0].strip()
-    if content_type == "application/vnd.kubernetes.protobuf":
-        raise errors.unsupported_media_type(content_type)
+    if content_type == protobuf.CONTENT_TYPE:
+        return decode_protobuf_body(raw)
     try:
         if "yaml" in content_type:
             return yaml.safe_load(raw)
         return orjson.loads(raw)
     except (orjson.JSONDecodeError, yaml.YAMLError) as exc:
         raise errors.bad_request(f"couldn't get version/kind; json parse error: {exc}") from None
+
+
+def decode_protobuf_body(raw: bytes) -> dict[str, Any]:
+    """Typed-clientset bodies (kubectl create deployment|namespace|job|service ...) are protobuf;
+    decode them to the JSON dict, or refuse clearly: 400 if malformed, 415 if not decodable."""
+    try:
+        return protobuf.decode_object(raw, strict=True).obj
+    except protobuf.UnsupportedProtobuf as exc:
+        raise StatusError(415, "UnsupportedMediaType", str(exc)) from None
+    except protobuf.ProtobufError as exc:
+        raise errors.bad_request(f"the body of the request could not be decoded as protobuf: {exc}") from None
 
 
 def strip_paths(obj: dict[str, Any], paths: list[str]) -> None:
