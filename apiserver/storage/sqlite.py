@@ -77,7 +77,7 @@ class SQLiteStorage(Storage):
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-reader")
         self._wconn: sqlite3.Connection | None = None
         self._rconn: sqlite3.Connection | None = None
-        self._watchers: set[asyncio.Queue[Event | None]] = set()
+        self._watchers: dict[asyncio.Queue[Event | None], str] = {}  # queue → the prefix it watches
         self._compactor: asyncio.Task[None] | None = None
         self._revision = 0
         self._closed = False
@@ -130,8 +130,9 @@ class SQLiteStorage(Storage):
 
     def _publish(self, event: Event) -> None:
         self._revision = max(self._revision, event.revision)
-        for queue in self._watchers:
-            queue.put_nowait(event)
+        for queue, prefix in self._watchers.items():
+            if event.key.startswith(prefix):  # each resource's watch sees only its own keys
+                queue.put_nowait(event)
 
     # ---- reads ---------------------------------------------------------------------
 
@@ -286,7 +287,7 @@ class SQLiteStorage(Storage):
             if from_revision <= compacted:
                 raise CompactedError(from_revision, compacted)
         queue: asyncio.Queue[Event | None] = asyncio.Queue()
-        self._watchers.add(queue)
+        self._watchers[queue] = prefix
         try:
             last = self._revision
             if from_revision:
@@ -306,7 +307,7 @@ class SQLiteStorage(Storage):
                 last = event.revision
                 yield event
         finally:
-            self._watchers.discard(queue)
+            self._watchers.pop(queue, None)
 
     @staticmethod
     def _row_event(row: Any) -> Event:
