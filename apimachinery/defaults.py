@@ -397,6 +397,13 @@ def _default_endpoints(endpoints: JSON) -> None:
             _set_if_empty(port, "protocol", "TCP")
 
 
+def _default_endpoint_slice(slice_: JSON) -> None:
+    """discovery/v1 SetDefaults_EndpointPort: a port's name defaults to "" and its protocol to TCP."""
+    for port in _dicts(slice_.get("ports")):
+        _set_if_empty(port, "name", "")
+        _set_if_empty(port, "protocol", "TCP")
+
+
 def _default_secret(secret: JSON) -> None:
     _set_if_empty(secret, "type", "Opaque")
 
@@ -411,4 +418,5 @@ _DEFAULTERS: Mapping[KindKey, Callable[[JSON], None]] = MappingProxyType({
     ("apps", "Deployment"): _default_deployment,
     ("apps", "ReplicaSet"): _default_replica_set,
     ("batch", "Job"): _default_job,
+    ("discovery.k8s.io", "EndpointSlice"): _default_endpoint_slice,
 })

@@ -425,6 +425,37 @@ class Endpoints(TopLevel):
     subsets: list[dict[str, Any]] | None = None
 
 
+# ---- discovery.k8s.io/v1 --------------------------------------------------------------
+
+class EndpointConditions(K8sModel):
+    ready: bool | None = None
+    serving: bool | None = None
+    terminating: bool | None = None
+
+
+class Endpoint(K8sModel):
+    addresses: list[str]
+    conditions: EndpointConditions | None = None
+    hostname: str | None = None
+    target_ref: ObjectReference | None = None
+    node_name: str | None = None
+    zone: str | None = None
+    hints: dict[str, Any] | None = None
+
+
+class EndpointPort(K8sModel):
+    name: str | None = None
+    protocol: str | None = None
+    port: int | None = None
+    app_protocol: str | None = None
+
+
+class EndpointSlice(TopLevel):
+    address_type: str
+    endpoints: list[Endpoint] | None = None
+    ports: list[EndpointPort] | None = None
+
+
 class Event(TopLevel):
     involved_object: ObjectReference
     reason: str | None = None
@@ -561,6 +592,7 @@ MODELS: dict[tuple[str, str], type[TopLevel]] = {
     ("", "Endpoints"): Endpoints, ("", "Event"): Event, ("", "Binding"): Binding,
     ("apps", "Deployment"): Deployment, ("apps", "ReplicaSet"): ReplicaSet, ("batch", "Job"): Job,
     ("coordination.k8s.io", "Lease"): Lease, ("autoscaling", "Scale"): Scale,
+    ("discovery.k8s.io", "EndpointSlice"): EndpointSlice,
 }
 
 

@@ -88,6 +88,7 @@ RESOURCES: tuple[ResourceInfo, ...] = (
                  (SCALE, _status("ReplicaSet")), has_status=True),
     ResourceInfo("batch", "v1", "Job", "jobs", "job", True, (), ("all",), (_status("Job"),), has_status=True),
     ResourceInfo("coordination.k8s.io", "v1", "Lease", "leases", "lease", True, (), ()),
+    ResourceInfo("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", True, (), ()),
 )
 
 BY_GROUP_VERSION_PLURAL: dict[tuple[str, str, str], ResourceInfo] = {

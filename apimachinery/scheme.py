@@ -103,6 +103,12 @@ SCHEMAS: dict[tuple[str, str], dict[str, Schema]] = {
         "holderIdentity": STR, "leaseDurationSeconds": INT, "acquireTime": ANY, "renewTime": ANY,
         "leaseTransitions": INT, "strategy": STR, "preferredHolder": STR}),
     ("autoscaling", "Scale"): kind_schema({"replicas": INT}),
+    ("discovery.k8s.io", "EndpointSlice"): {
+        "apiVersion": STR, "kind": STR, "metadata": META, "addressType": STR,
+        "endpoints": L({"addresses": L(STR), "conditions": {"ready": BOOL, "serving": BOOL, "terminating": BOOL},
+                        "hostname": STR, "targetRef": ANY, "deprecatedTopology": STRMAP, "nodeName": STR,
+                        "zone": STR, "hints": ANY}),
+        "ports": L({"name": STR, "protocol": STR, "port": INT, "appProtocol": STR})},
 }
 
 _GO_TYPES = {STR: "string", INT: "int32", BOOL: "bool", NUM: "float64"}

@@ -1524,20 +1524,28 @@ def _validate_node_update(node: JSON, old: JSON) -> Causes:
     return causes
 
 
+def _validate_endpoint_ip(ip: str, path: str) -> Causes:
+    """ValidateEndpointIP: an endpoint may not be an address no pod could have."""
+    parsed = ipaddress.ip_address(ip)
+    messages = []
+    if parsed.is_unspecified:
+        messages.append(f"may not be unspecified ({ip})")
+    if parsed.is_loopback:
+        messages.append("may not be in the loopback range (127.0.0.0/8, ::1/128)")
+    if parsed.is_link_local:
+        messages.append("may not be in the link-local range (169.254.0.0/16, fe80::/10)")
+    if parsed in ipaddress.ip_network("224.0.0.0/24") or parsed in ipaddress.ip_network("ff02::/16"):
+        messages.append("may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)")
+    return [invalid(path, go_quote(ip), m) for m in messages]
+
+
 def _validate_endpoint_address(address: JSON, path: str) -> Causes:
     causes: Causes = []
     ip = _str(address.get("ip"))
     if not _is_valid_ip(ip):
         causes.append(invalid(f"{path}.ip", go_quote(ip), IP_FORMAT_ERROR))
     else:
-        parsed = ipaddress.ip_address(ip)
-        if parsed.is_unspecified:
-            causes.append(invalid(f"{path}.ip", go_quote(ip), f"may not be unspecified ({ip})"))
-        if parsed.is_loopback:
-            causes.append(invalid(f"{path}.ip", go_quote(ip), "may not be in the loopback range (127.0.0.0/8, ::1/128)"))
-        if parsed.is_link_local:
-            causes.append(invalid(f"{path}.ip", go_quote(ip),
-                                  "may not be in the link-local range (169.254.0.0/16, fe80::/10)"))
+        causes += _validate_endpoint_ip(ip, f"{path}.ip")
     hostname = _str(address.get("hostname"))
     if hostname:
         causes += _messages(f"{path}.hostname", hostname, is_dns1123_label(hostname))
@@ -1568,6 +1576,129 @@ def _validate_endpoints(endpoints: JSON, old: JSON | None) -> Causes:
             causes += [invalid(f"{port_path}.port", str(number), m) for m in is_valid_port_num(number)]
             causes += _validate_protocol(port.get("protocol"), f"{port_path}.protocol")
     return _with_update(causes, endpoints, old, lambda _new, _old: [])
+
+
+ENDPOINT_SLICE_ADDRESS_TYPES = ("FQDN", "IPv4", "IPv6")
+MAX_SLICE_ENDPOINTS, MAX_ENDPOINT_ADDRESSES, MAX_SLICE_PORTS, MAX_ZONE_HINTS = 1000, 100, 20000, 8
+
+
+def _validate_endpoint_slice(slice_: JSON, old: JSON | None) -> Causes:
+    """discovery/validation ValidateEndpointSlice{Create,Update}."""
+    causes = validate_object_meta(slice_, namespaced=True, name_fn=name_is_dns_subdomain)
+    address_type = _str(slice_.get("addressType"))
+    if not address_type:
+        causes.append(required("addressType"))
+    elif address_type not in ENDPOINT_SLICE_ADDRESS_TYPES:
+        causes.append(not_supported("addressType", go_quote(address_type), ENDPOINT_SLICE_ADDRESS_TYPES))
+    causes += _validate_slice_endpoints(slice_.get("endpoints"), address_type)
+    causes += _validate_slice_ports(slice_.get("ports"))
+
+    def immutable_address_type(new: JSON, old_slice: JSON) -> Causes:
+        if new.get("addressType") != old_slice.get("addressType"):
+            return [invalid("addressType", go_quote(address_type), IMMUTABLE)]
+        return []
+    return _with_update(causes, slice_, old, immutable_address_type)
+
+
+def too_many(path: str, actual: int, limit: int) -> StatusCause:
+    return StatusCause("FieldValueTooMany", f"Too many: {actual}: must have at most {limit} "
+                                            f"{'item' if limit == 1 else 'items'}", path)
+
+
+def _validate_slice_endpoints(endpoints: Any, address_type: str) -> Causes:
+    entries = _dicts(endpoints)
+    if len(entries) > MAX_SLICE_ENDPOINTS:
+        return [too_many("endpoints", len(entries), MAX_SLICE_ENDPOINTS)]
+    causes: Causes = []
+    for i, endpoint in enumerate(entries):
+        path = f"endpoints[{i}]"
+        addresses = [a for a in endpoint.get("addresses") or [] if isinstance(a, str)]
+        if not addresses:
+            causes.append(required(f"{path}.addresses", "must contain at least 1 address"))
+        elif len(addresses) > MAX_ENDPOINT_ADDRESSES:
+            causes.append(too_many(f"{path}.addresses", len(addresses), MAX_ENDPOINT_ADDRESSES))
+        for j, address in enumerate(addresses):
+            causes += _validate_slice_address(address, address_type, f"{path}.addresses[{j}]")
+        node_name = endpoint.get("nodeName")
+        if isinstance(node_name, str):
+            causes += _messages(f"{path}.nodeName", node_name, is_dns1123_subdomain(node_name))
+        topology = endpoint.get("deprecatedTopology")
+        if isinstance(topology, dict) and topology:
+            causes += validate_labels(topology, f"{path}.deprecatedTopology")
+        hostname = endpoint.get("hostname")
+        if isinstance(hostname, str):
+            causes += _messages(f"{path}.hostname", hostname, is_dns1123_label(hostname))
+        causes += _validate_zone_hints(_dict(endpoint.get("hints")).get("forZones"), f"{path}.hints.forZones")
+    return causes
+
+
+def _validate_slice_address(address: str, address_type: str, path: str) -> Causes:
+    if address_type in ("IPv4", "IPv6"):
+        version = 4 if address_type == "IPv4" else 6
+        try:
+            parsed = ipaddress.ip_address(address)
+        except ValueError:
+            parsed = None
+        if parsed is None or parsed.version != version:
+            return [invalid(path, go_quote(address), f"must be a valid {address_type} address")]
+        return _validate_endpoint_ip(address, path)
+    if address_type == "FQDN":
+        return _validate_fqdn(address, path)
+    return []
+
+
+def _validate_fqdn(name: str, path: str) -> Causes:
+    """util/validation.IsFullyQualifiedDomainName."""
+    if not name:
+        return [required(path)]
+    name = name.removesuffix(".")
+    errors = is_dns1123_subdomain(name)
+    if errors:
+        return _messages(path, name, errors)
+    labels = name.split(".")
+    if len(labels) < 2:
+        return _messages(path, name, ["should be a domain with at least two segments separated by dots"])
+    return [cause for label in labels for cause in _messages(path, label, is_dns1123_label(label))]
+
+
+def _validate_zone_hints(zones: Any, path: str) -> Causes:
+    entries = _dicts(zones)
+    if len(entries) > MAX_ZONE_HINTS:
+        return [too_many(path, len(entries), MAX_ZONE_HINTS)]
+    causes: Causes = []
+    seen: set[str] = set()
+    for i, zone in enumerate(entries):
+        name = _str(zone.get("name"))
+        if name in seen:
+            causes.append(duplicate(f"{path}[{i}].name", go_quote(name)))
+        seen.add(name)
+        causes += _messages(f"{path}[{i}].name", name, validate_label_value(name))
+    return causes
+
+
+def _validate_slice_ports(ports: Any) -> Causes:
+    entries = _dicts(ports)
+    if len(entries) > MAX_SLICE_PORTS:
+        return [too_many("ports", len(entries), MAX_SLICE_PORTS)]
+    causes: Causes = []
+    names: set[str] = set()
+    for i, port in enumerate(entries):
+        path = f"ports[{i}]"
+        name = _str(port.get("name"))
+        if name:
+            causes += _messages(f"{path}.name", name, is_dns1123_label(name))
+        if name in names:
+            causes.append(duplicate(f"{path}.name", go_quote(name)))
+        names.add(name)
+        protocol = port.get("protocol")
+        if protocol is None:
+            causes.append(required(f"{path}.protocol"))
+        elif protocol not in PORT_PROTOCOLS:
+            causes.append(not_supported(f"{path}.protocol", go_quote(str(protocol)), PORT_PROTOCOLS))
+        app_protocol = port.get("appProtocol")
+        if isinstance(app_protocol, str):
+            causes += _messages(f"{path}.appProtocol", app_protocol, validate_label_key(app_protocol))
+    return causes
 
 
 def _validate_event(event: JSON, old: JSON | None) -> Causes:
@@ -1626,6 +1757,7 @@ _VALIDATORS: Mapping[KindKey, Callable[[JSON, JSON | None], Causes]] = MappingPr
     ("apps", "ReplicaSet"): _validate_replica_set,
     ("batch", "Job"): _validate_job,
     ("coordination.k8s.io", "Lease"): _validate_lease,
+    ("discovery.k8s.io", "EndpointSlice"): _validate_endpoint_slice,
 })
 
 

@@ -242,6 +242,21 @@ def _endpoints_row(ep: Obj, now: datetime) -> list[Any]:
     return [ep["metadata"]["name"], text, translate_timestamp_since(ep["metadata"].get("creationTimestamp"), now)]
 
 
+def list_with_more(items: list[str], limit: int = 3) -> str:
+    """printers.go listWithMoreString: the first three, `+ N more...`, `<unset>` when empty."""
+    if len(items) > limit:
+        return f"{','.join(items[:limit])} + {len(items) - limit} more..."
+    return ",".join(items) or "<unset>"
+
+
+def _endpoint_slice_row(eps: Obj, now: datetime) -> list[Any]:
+    ports = [str(p["port"]) if p.get("port") is not None else p["name"] if p.get("name") is not None else "*"
+             for p in eps.get("ports") or []]
+    addresses = [a for e in eps.get("endpoints") or [] for a in e.get("addresses") or []]
+    return [eps["metadata"]["name"], eps.get("addressType", ""), list_with_more(ports), list_with_more(addresses),
+            translate_timestamp_since(eps["metadata"].get("creationTimestamp"), now)]
+
+
 def node_status_text(node: Obj) -> str:
     conds = {c.get("type"): c.get("status") for c in (node.get("status") or {}).get("conditions") or []}
     ready = conds.get("Ready")
@@ -337,6 +352,12 @@ PRINTERS: dict[str, Printer] = {
                _col("Count", "How many times the event occurred.", 1, kind="integer"),
                _col("Name", "The name of the event.", 1, fmt="name")], _event_row),
     "Lease": ([NAME, _col("Holder", "The holder of the lease."), AGE], _lease_row),
+    "EndpointSlice": ([NAME, _col("AddressType", "addressType specifies the type of address carried by this "
+                                                 "EndpointSlice."),
+                       _col("Ports", "ports specifies the list of network ports exposed by each endpoint in this "
+                                     "slice."),
+                       _col("Endpoints", "endpoints is a list of unique endpoints in this slice."), AGE],
+                      _endpoint_slice_row),
 }
 
 

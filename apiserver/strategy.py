@@ -25,6 +25,7 @@ class Strategy:
     keep_labels_on_status: bool = False  # Deployment: /status keeps the old labels
     graceful: bool = False  # Pod: DELETE sets deletionTimestamp and waits for the kubelet
     orphan_by_default: bool = False  # Job: a DELETE without a policy orphans dependents
+    spec_keys: tuple[str, ...] = ("spec",)  # the top-level fields whose change bumps generation
 
     def prepare_for_create(self, obj: dict[str, Any]) -> None:
         if self.has_status and not self.keep_status_on_create:
@@ -80,7 +81,7 @@ class Strategy:
             else:
                 new["metadata"]["generation"] = old_gen
             return
-        changed = new.get("spec") != old.get("spec")
+        changed = any(new.get(key) != old.get(key) for key in self.spec_keys)
         if self.generation_on_annotations:
             changed = changed or (new["metadata"].get("annotations") or {}) != (old["metadata"].get("annotations") or {})
         new["metadata"]["generation"] = (old_gen or 1) + (1 if changed else 0)
@@ -167,6 +168,9 @@ _STRATEGIES: dict[tuple[str, str], Strategy] = {
         Strategy(("apps", "ReplicaSet"), tracks_generation=True, has_status=True),
         Strategy(("batch", "Job"), tracks_generation=True, has_status=True, orphan_by_default=True),
         Strategy(("coordination.k8s.io", "Lease")),
+        # EndpointSlices have no spec: any change to their body bumps generation.
+        Strategy(("discovery.k8s.io", "EndpointSlice"), tracks_generation=True,
+                 spec_keys=("addressType", "endpoints", "ports")),
     )
 }
 

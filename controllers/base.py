@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 MAX_RETRIES_LOGGED = 15
 
 
+class RetryLater(Exception):
+    """A sync that cannot finish yet (e.g. its cache lags its own writes): retried with
+    back-off and logged as one line, not as a failure."""
+
+
 @dataclass
 class ControllerContext:
     client: ApiClient
@@ -80,7 +85,7 @@ class Controller(ABC):
                 self.queue.forget(key)
             except asyncio.CancelledError:
                 raise
-            except StatusError as exc:
+            except (StatusError, RetryLater) as exc:
                 self._retry(key, exc)
             except Exception as exc:  # noqa: BLE001 - a controller retries whatever went wrong
                 log.exception("%s: sync %s failed", self.name, key)

@@ -24,7 +24,8 @@ from kubeclient.informer import Informer, split_key
 
 log = logging.getLogger(__name__)
 
-COLLECTED = ("deployments", "replicasets", "pods", "jobs", "services", "endpoints", "nodes", "leases")
+COLLECTED = ("deployments", "replicasets", "pods", "jobs", "services", "endpoints", "endpointslices", "nodes",
+             "leases")
 
 
 def uid_index(obj: dict[str, Any]) -> list[str]:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from controllers.base import Controller, ControllerContext
 from controllers.deployment import DeploymentController
 from controllers.endpoints import EndpointsController
+from controllers.endpointslice import EndpointSliceController, EndpointSliceMirroringController
 from controllers.garbagecollector import GarbageCollector
 from controllers.job import JobController
 from controllers.namespace import NamespaceController
@@ -33,6 +34,8 @@ CONTROLLERS: dict[str, Callable[[ControllerContext], Controller]] = {
     "replicaset": ReplicaSetController,
     "deployment": DeploymentController,
     "endpoints": EndpointsController,
+    "endpointslice": EndpointSliceController,
+    "endpointslicemirroring": EndpointSliceMirroringController,
     "job": JobController,
     "nodelifecycle": NodeLifecycleController,
     "nodeipam": NodeIpamController,

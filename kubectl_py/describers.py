@@ -516,21 +516,36 @@ def pod(p: dict[str, Any], event_list: list[dict[str, Any]] | None, now: datetim
     return w.tabbed()
 
 
-def _endpoints_text(endpoints: dict[str, Any] | None, port_name: str) -> str:
-    addresses: list[str] = []
-    for subset in (endpoints or {}).get("subsets") or []:
-        ports = [p for p in subset.get("ports") or [] if (p.get("name") or "") == (port_name or "")]
-        for address in subset.get("addresses") or []:
-            for port in ports:
-                addresses.append(f"{address.get('ip')}:{port.get('port')}")
-    if not addresses:
+def _endpoint_slices_text(slices: list[dict[str, Any]], port_name: str) -> str:
+    """describe.go formatEndpointSlices: ready addresses (unset counts as ready) with the
+    port of this name, the first three shown; a slice without ports lists bare addresses."""
+    if not slices:
         return "<none>"
-    if len(addresses) > 3:
-        return ",".join(addresses[:3]) + f" + {len(addresses) - 3} more..."
-    return ",".join(addresses)
+    shown: list[str] = []
+    more, count, limit = False, 0, 3
+    for slice_ in slices:
+        ports = slice_.get("ports") or []
+        pairs = [(endpoint, None) for endpoint in slice_.get("endpoints") or []] if not ports else \
+            [(endpoint, port) for port in ports if (port.get("name") or "") == (port_name or "")
+             for endpoint in slice_.get("endpoints") or []]
+        for endpoint, port in pairs:
+            if len(shown) == limit:
+                more = True
+            if (endpoint.get("conditions") or {}).get("ready") is False:
+                continue
+            if not more:
+                address = (endpoint.get("addresses") or [""])[0]
+                shown.append(address if port is None else _join_host_port(address, port.get("port")))
+            count += 1
+    text = ",".join(shown)
+    return f"{text} + {count - limit} more..." if more else text
 
 
-def service(s: dict[str, Any], endpoints: dict[str, Any] | None, event_list: list[dict[str, Any]] | None,
+def _join_host_port(host: str, port: Any) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def service(s: dict[str, Any], endpoint_slices: list[dict[str, Any]], event_list: list[dict[str, Any]] | None,
             now: datetime | None = None) -> str:
     w = PrefixWriter()
     meta, spec = s.get("metadata") or {}, s.get("spec") or {}
@@ -554,7 +569,7 @@ def service(s: dict[str, Any], endpoints: dict[str, Any] | None, event_list: lis
         w.write(0, f"TargetPort:\t{port.get('targetPort', port.get('port'))}/{protocol}\n")
         if port.get("nodePort"):
             w.write(0, f"NodePort:\t{name}\t{port['nodePort']}/{protocol}\n")
-        w.write(0, f"Endpoints:\t{_endpoints_text(endpoints, port.get('name', ''))}\n")
+        w.write(0, f"Endpoints:\t{_endpoint_slices_text(endpoint_slices, port.get('name', ''))}\n")
     w.write(0, f"Session Affinity:\t{spec.get('sessionAffinity', 'None')}\n")
     if spec.get("externalTrafficPolicy"):
         w.write(0, f"External Traffic Policy:\t{spec['externalTrafficPolicy']}\n")
@@ -586,6 +601,48 @@ def endpoints(ep: dict[str, Any], event_list: list[dict[str, Any]] | None, now: 
         w.write(0, "\n")
     events(w, event_list, now)
     return w.tabbed()
+
+
+def endpoint_slice(eps: dict[str, Any], event_list: list[dict[str, Any]] | None,
+                   now: datetime | None = None) -> str:
+    """kubectl's EndpointSliceDescriber (discovery/v1): ports as a table, one block per endpoint."""
+    w = PrefixWriter()
+    meta = eps.get("metadata") or {}
+    w.write(0, f"Name:\t{meta.get('name')}\n")
+    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
+    labels_multiline(w, "Labels", meta.get("labels"))
+    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    w.write(0, f"AddressType:\t{eps.get('addressType', '')}\n")
+    if not eps.get("ports"):
+        w.write(0, "Ports: <unset>\n")
+    else:
+        w.write(0, "Ports:\n")
+        w.write(1, "Name\tPort\tProtocol\n")
+        w.write(1, "----\t----\t--------\n")
+        for port in eps["ports"]:
+            number = "<unset>" if port.get("port") is None else str(port["port"])
+            w.write(1, f"{port.get('name') or '<unset>'}\t{number}\t{port.get('protocol', 'TCP')}\n")
+    if not eps.get("endpoints"):
+        w.write(0, "Endpoints: <none>\n")
+    else:
+        w.write(0, "Endpoints:\n")
+        for endpoint in eps["endpoints"]:
+            w.write(1, f"- Addresses:\t{', '.join(endpoint.get('addresses') or []) or '<none>'}\n")
+            w.write(2, "Conditions:\n")
+            ready = (endpoint.get("conditions") or {}).get("ready")
+            w.write(3, f"Ready:\t{'<unset>' if ready is None else str(bool(ready)).lower()}\n")
+            w.write(2, f"Hostname:\t{_unset(endpoint.get('hostname'))}\n")
+            ref = endpoint.get("targetRef")
+            if ref is not None:
+                w.write(2, f"TargetRef:\t{ref.get('kind', '')}/{ref.get('name', '')}\n")
+            w.write(2, f"NodeName:\t{_unset(endpoint.get('nodeName'))}\n")
+            w.write(2, f"Zone:\t{_unset(endpoint.get('zone'))}\n")
+    events(w, event_list, now)
+    return w.tabbed()
+
+
+def _unset(value: Any) -> str:
+    return "<unset>" if value is None else str(value)
 
 
 def _sum_requests(pods: list[dict[str, Any]]) -> tuple[dict[str, float], dict[str, float]]:

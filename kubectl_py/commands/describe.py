@@ -81,16 +81,15 @@ async def describe_one(session: Session, resource: ResourceInfo, obj: dict[str, 
     if kind == "Job":
         return describers.job(obj, await events_for(kind))
     if kind == "Service":
-        endpoints = None
-        try:
-            endpoints = await call(session, "GET", path_for(await session.resolver.resolve("endpoints"), namespace,
-                                                            obj["metadata"]["name"]))
-        except StatusError as exc:
-            if exc.code != 404:
-                raise
-        return describers.service(obj, endpoints, await events_for(kind))
+        # kubectl 1.32 reads the Service's EndpointSlices (not its Endpoints) for the Endpoints lines.
+        slices = await call(session, "GET", path_for(await session.resolver.resolve("endpointslices.discovery.k8s.io"),
+                                                     namespace),
+                            params={"labelSelector": f"kubernetes.io/service-name={obj['metadata']['name']}"})
+        return describers.service(obj, slices.get("items") or [], await events_for(kind))
     if kind == "Endpoints":
         return describers.endpoints(obj, await events_for(kind))
+    if kind == "EndpointSlice":
+        return describers.endpoint_slice(obj, await events_for(kind))
     if kind == "Node":
         name = obj["metadata"]["name"]
         pods = await _pods(session, "", "", f"spec.nodeName={name},status.phase!=Succeeded,status.phase!=Failed")

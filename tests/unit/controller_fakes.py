@@ -24,6 +24,7 @@ from typing import Any
 from apimachinery.errors import StatusError, already_exists, conflict, not_found
 from apimachinery.patch import json_merge_patch, json_patch, strategic_merge_patch
 from apimachinery.resources import ResourceInfo
+from apiserver.strategy import strategy_for
 from controllers.base import ControllerContext
 from kubeclient.factory import InformerFactory
 from kubeclient.informer import Informer, meta_key
@@ -168,7 +169,8 @@ class FakeApiClient:
                     result["metadata"][key] = copy.deepcopy(new["metadata"][key])
                 else:
                     result["metadata"].pop(key, None)
-            if r.has_status and result.get("spec") != old.get("spec"):
+            strategy = strategy_for(r)
+            if strategy.tracks_generation and any(result.get(k) != old.get(k) for k in strategy.spec_keys):
                 result["metadata"]["generation"] = int(old["metadata"].get("generation") or 1) + 1
         if result == old:
             return copy.deepcopy(old)
@@ -229,7 +231,7 @@ class FakeApiClient:
             meta["namespace"] = ns
         meta.update(uid=f"uid-{next(self._uid)}", resourceVersion=str(next(self._rv)),
                     creationTimestamp=self.clock())
-        if r.has_status and r.kind != "Pod":
+        if strategy_for(r).tracks_generation:
             meta["generation"] = 1
         body.setdefault("apiVersion", r.api_version)
         body.setdefault("kind", r.kind)

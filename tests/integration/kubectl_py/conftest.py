@@ -3,26 +3,17 @@ stdout/stderr/exit code captured exactly), and the stock kubectl for side-by-sid
 
 from __future__ import annotations
 
-import io
 import shutil
-import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from kubectl_py.main import run
-from kubectl_py.session import Streams
 from tests.fixtures.apiserver import ApiServerProcess
+from tests.fixtures.kubectl import KubectlPy, Result, StockKubectl
 
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
+__all__ = ["KubectlPy", "Result", "StockKubectl", "deployment_yaml", "service_yaml"]
 
 
 @pytest.fixture(scope="module")
@@ -33,42 +24,6 @@ def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServerPr
         yield server
     finally:
         server.stop()
-
-
-@dataclass
-class KubectlPy:
-    server: ApiServerProcess
-    namespace: str = "default"
-
-    async def __call__(self, *args: str, input: str = "") -> Result:
-        out, err = io.StringIO(), io.StringIO()
-        argv = ["--kubeconfig", str(self.server.kubeconfig), "-n", self.namespace, *args]
-        code = await run(argv, Streams(out=out, err=err, inp=io.StringIO(input)))
-        return Result(code, out.getvalue(), err.getvalue())
-
-    async def ok(self, *args: str, input: str = "") -> str:
-        result = await self(*args, input=input)
-        assert result.code == 0, f"kubectl-py {' '.join(args)} failed ({result.code}):\n{result.err}"
-        return result.out
-
-
-@dataclass
-class StockKubectl:
-    server: ApiServerProcess
-    home: Path
-    namespace: str = "default"
-
-    def __call__(self, *args: str, input: str | None = None) -> Result:
-        binary = shutil.which("kubectl")
-        assert binary
-        proc = subprocess.run(
-            [binary, "--kubeconfig", str(self.server.kubeconfig), "--cache-dir", str(self.home / "cache"),
-             "-n", self.namespace, *args],
-            input=input, capture_output=True, text=True, timeout=60,
-            env={"HOME": str(self.home), "PATH": "/usr/local/bin:/usr/bin:/bin"})
-        err = "\n".join(line for line in proc.stderr.splitlines(keepends=False)
-                        if not line.startswith("warning: error calculating patch from openapi"))
-        return Result(proc.returncode, proc.stdout, err + ("\n" if err else ""))
 
 
 @pytest.fixture

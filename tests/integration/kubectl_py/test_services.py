@@ -27,6 +27,22 @@ subsets:
 """
 
 
+MANUAL_SLICE = """apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: manual-hand, labels: {kubernetes.io/service-name: manual}}
+addressType: IPv4
+ports: [{name: http, port: 8080}, {name: metrics, port: 9090}]
+endpoints:
+- addresses: [10.1.0.2]
+- addresses: [10.1.0.3]
+  conditions: {ready: true}
+- addresses: [10.1.0.4]
+- addresses: [10.1.0.5]
+- addresses: [10.1.0.9]
+  conditions: {ready: false}
+"""
+
+
 def no_ages(text: str) -> str:
     return re.sub(r"\b\d+(s|m\d*s?)\b", "AGE", text)
 
@@ -87,16 +103,18 @@ async def test_get_ep_and_describe(kp: KubectlPy, kubectl: StockKubectl) -> None
     assert no_ages(eps) == no_ages(kubectl("get", "ep").out)
     assert await kp.ok("describe", "ep", "manual") == kubectl("describe", "ep", "manual").out
 
+    # kubectl 1.32 reads the Service's EndpointSlices for its Endpoints lines, as kubectl-py does:
+    # none yet (no mirroring controller runs here), then one made by hand.
+    assert await kp.ok("describe", "svc", "manual") == kubectl("describe", "svc", "manual").out
+    await kp.ok("apply", "-f", "-", input=MANUAL_SLICE)
     described = await kp.ok("describe", "svc", "manual")
+    assert described == kubectl("describe", "svc", "manual").out
     lines = [line.split(None, 1) for line in described.splitlines()]
-    endpoints = [rest for key, *rest in lines if key == "Endpoints:"]
-    assert endpoints == [["10.1.0.2:8080,10.1.0.3:8080,10.1.0.4:8080 + 1 more..."],
-                         ["10.1.0.2:9090,10.1.0.3:9090,10.1.0.4:9090 + 1 more..."]]
-    # The stock kubectl 1.32 reads EndpointSlices for this line, which kube-py does not serve;
-    # every other line must be the same.
-    stock = kubectl("describe", "svc", "manual").out
-    assert [line for line in described.splitlines() if not line.startswith("Endpoints:")] == \
-        [line for line in stock.splitlines() if not line.startswith("Endpoints:")]
+    assert [rest for key, *rest in lines if key == "Endpoints:"] == [
+        ["10.1.0.2:8080,10.1.0.3:8080,10.1.0.4:8080 + 1 more..."], ["10.1.0.2:9090,10.1.0.3:9090,10.1.0.4:9090 + 1 more..."]]
+    slices = await kp.ok("get", "endpointslices")
+    assert no_ages(slices) == no_ages(kubectl("get", "endpointslices").out)
+    assert "manual-hand   IPv4          8080,9090   10.1.0.2,10.1.0.3,10.1.0.4 + 2 more..." in slices
 
 
 async def test_describe_nodeport_and_headless(kp: KubectlPy, kubectl: StockKubectl) -> None:
