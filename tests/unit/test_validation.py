@@ -20,6 +20,7 @@ from apimachinery.validation import (
 
 JSON = dict[str, Any]
 POD, DEPLOY, RS, JOB, SVC = ("", "Pod"), ("apps", "Deployment"), ("apps", "ReplicaSet"), ("batch", "Job"), ("", "Service")
+ESL = ("discovery.k8s.io", "EndpointSlice")
 NS, NODE, EP, EVENT, LEASE = ("", "Namespace"), ("", "Node"), ("", "Endpoints"), ("", "Event"), \
     ("coordination.k8s.io", "Lease")
 
@@ -116,6 +117,14 @@ def endpoints(**subset: Any) -> JSON:
     return apply_defaults(EP, {"apiVersion": "v1", "kind": "Endpoints", "metadata": meta("web"), "subsets": [body]})
 
 
+def endpoint_slice(**fields: Any) -> JSON:
+    body = {"addressType": "IPv4", "ports": [{"name": "http", "port": 8080}],
+            "endpoints": [{"addresses": ["10.244.1.5"], "conditions": {"ready": True}, "nodeName": "node-1",
+                           "hostname": "web-0", "hints": {"forZones": [{"name": "zone-a"}]}}], **fields}
+    return apply_defaults(ESL, {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                                "metadata": meta("web-abcde"), **body})
+
+
 def event(**fields: Any) -> JSON:
     return {"apiVersion": "v1", "kind": "Event", "metadata": meta("web.1813a2f0c4b2d9e1"),
             "involvedObject": {"kind": "Pod", "namespace": "default", "name": "web"},
@@ -155,6 +164,9 @@ VALID: list[tuple[str, tuple[str, str], Callable[[], JSON]]] = [
     ("namespace", NS, namespace),
     ("node", NODE, lambda: node(taints=[{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}])),
     ("endpoints", EP, endpoints),
+    ("endpointslice", ESL, endpoint_slice),
+    ("endpointslice-placeholder", ESL, lambda: endpoint_slice(ports=None, endpoints=None)),
+    ("endpointslice-fqdn", ESL, lambda: endpoint_slice(addressType="FQDN", endpoints=[{"addresses": ["db.example.com"]}])),
     ("event", EVENT, event),
     ("lease", LEASE, lease),
 ]
@@ -497,6 +509,32 @@ CREATE_CASES: list[Case] = [
      "subsets[0].ports[0].port", "FieldValueInvalid", f"Invalid value: 0: {PORT_RANGE}"),
     ("endpoint-addresses", EP, lambda: endpoints(addresses=[]),
      "subsets[0]", "FieldValueRequired", "Required value: must specify `addresses` or `notReadyAddresses`"),
+    ("slice-address-type", ESL, lambda: endpoint_slice(addressType="IP"),
+     "addressType", "FieldValueNotSupported", 'Unsupported value: "IP": supported values: "FQDN", "IPv4", "IPv6"'),
+    ("slice-address-type-required", ESL, edit(endpoint_slice, lambda o: o.pop("addressType")),
+     "addressType", "FieldValueRequired", "Required value"),
+    ("slice-ipv4", ESL, edit(endpoint_slice, lambda o: o["endpoints"][0].update(addresses=["fd00::1"])),
+     "endpoints[0].addresses[0]", "FieldValueInvalid", 'Invalid value: "fd00::1": must be a valid IPv4 address'),
+    ("slice-link-local", ESL, edit(endpoint_slice, lambda o: o["endpoints"][0].update(addresses=["169.254.1.1"])),
+     "endpoints[0].addresses[0]", "FieldValueInvalid",
+     'Invalid value: "169.254.1.1": may not be in the link-local range (169.254.0.0/16, fe80::/10)'),
+    ("slice-no-addresses", ESL, edit(endpoint_slice, lambda o: o["endpoints"][0].update(addresses=[])),
+     "endpoints[0].addresses", "FieldValueRequired", "Required value: must contain at least 1 address"),
+    ("slice-too-many-endpoints", ESL, lambda: endpoint_slice(endpoints=[{"addresses": ["10.0.0.1"]}] * 1001),
+     "endpoints", "FieldValueTooMany", "Too many: 1001: must have at most 1000 items"),
+    ("slice-hostname", ESL, edit(endpoint_slice, lambda o: o["endpoints"][0].update(hostname="Web")),
+     "endpoints[0].hostname", "FieldValueInvalid", f'Invalid value: "Web": {LABEL_MSG}'),
+    ("slice-fqdn", ESL, lambda: endpoint_slice(addressType="FQDN", endpoints=[{"addresses": ["localhost"]}]),
+     "endpoints[0].addresses[0]", "FieldValueInvalid",
+     'Invalid value: "localhost": should be a domain with at least two segments separated by dots'),
+    ("slice-port-name-duplicate", ESL, lambda: endpoint_slice(ports=[{"name": "a", "port": 1, "protocol": "TCP"},
+                                                                     {"name": "a", "port": 2, "protocol": "TCP"}]),
+     "ports[1].name", "FieldValueDuplicate", 'Duplicate value: "a"'),
+    ("slice-port-protocol", ESL, edit(endpoint_slice, lambda o: o["ports"][0].update(protocol="HTTP")),
+     "ports[0].protocol", "FieldValueNotSupported", 'Unsupported value: "HTTP": supported values: "SCTP", "TCP", "UDP"'),
+    ("slice-zone-hints", ESL, edit(endpoint_slice, lambda o: o["endpoints"][0]["hints"]["forZones"].append(
+        {"name": "zone-a"})),
+     "endpoints[0].hints.forZones[1].name", "FieldValueDuplicate", 'Duplicate value: "zone-a"'),
     ("event-namespace", EVENT, edit(event, lambda o: o["involvedObject"].update(namespace="kube-system")),
      "involvedObject.namespace", "FieldValueInvalid", 'Invalid value: "kube-system": does not match event.namespace'),
     ("event-name-path", EVENT, edit(event, lambda o: o["metadata"].update(name="a/b")),
@@ -530,6 +568,8 @@ UPDATE_CASES: list[UpdateCase] = [
      "metadata.finalizers", "FieldValueForbidden",
      'Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers '
      '[]string{"x.io/y"}'),
+    ("slice-address-type-immutable", ESL, endpoint_slice, lambda o: o.update(addressType="IPv6", endpoints=[]),
+     "addressType", "FieldValueInvalid", 'Invalid value: "IPv6": field is immutable'),
     ("name-immutable", DEPLOY, deployment, lambda o: o["metadata"].update(name="other"),
      "metadata.name", "FieldValueInvalid", 'Invalid value: "other": field is immutable'),
     ("uid-immutable", DEPLOY, deployment, lambda o: o["metadata"].update(uid="u2"),

@@ -145,3 +145,21 @@ def wait_until(condition, timeout: float = 30) -> None:  # noqa: ANN001 - a tiny
             return
         event.wait(0.05)
     raise AssertionError("condition not met in time")
+
+
+def test_endpoint_slice_crud(api: client.ApiClient, ns: str) -> None:
+    discovery = client.DiscoveryV1Api(api)
+    body = client.V1EndpointSlice(
+        metadata=client.V1ObjectMeta(generate_name="web-", labels={"kubernetes.io/service-name": "web"}),
+        address_type="IPv4", ports=[client.DiscoveryV1EndpointPort(name="http", port=8080)],
+        endpoints=[client.V1Endpoint(addresses=["10.244.1.5"], conditions=client.V1EndpointConditions(ready=True))])
+    created = discovery.create_namespaced_endpoint_slice(ns, body)
+    assert created.metadata.name.startswith("web-") and created.metadata.generation == 1
+    assert created.ports[0].protocol == "TCP"
+    listed = discovery.list_namespaced_endpoint_slice(ns, label_selector="kubernetes.io/service-name=web")
+    assert [s.endpoints[0].addresses for s in listed.items] == [["10.244.1.5"]]
+    patched = discovery.patch_namespaced_endpoint_slice(created.metadata.name, ns, {"endpoints": []})
+    assert patched.metadata.generation == 2
+    with pytest.raises(client.ApiException) as info:
+        discovery.patch_namespaced_endpoint_slice(created.metadata.name, ns, {"addressType": "IPv6"})
+    assert info.value.status == 422 and "field is immutable" in info.value.body
