@@ -1,4 +1,8 @@
-"""The proxier: informers on Services and Endpoints, and a loop that keeps iptables in step.
+"""The proxier: informers on Services and EndpointSlices, and a loop that keeps iptables in step.
+
+EndpointSlices rather than Endpoints, as kube-proxy reads them: only slices carry the
+serving/terminating conditions that let traffic drain to terminating pods when a Service
+has no ready endpoint left.
 
 Level-triggered like the controllers: any event only marks the state dirty; one sync
 reads both caches, renders the complete ruleset (`rules.render`) and applies it with a
@@ -23,6 +27,14 @@ from kubelet.proxy import rules
 log = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
+SERVICE_INDEX = "service"
+
+
+def service_of_slice(slice_: Obj) -> list[str]:
+    """`namespace/service` from the slice's `kubernetes.io/service-name` label."""
+    meta = slice_["metadata"]
+    service = (meta.get("labels") or {}).get("kubernetes.io/service-name")
+    return [f"{meta.get('namespace', '')}/{service}"] if service else []
 
 
 @dataclass
@@ -51,24 +63,25 @@ class Proxier:
         self.informers = informers or InformerFactory(client)
         self._own_informers = informers is None
         self.services: Informer = self.informers.informer("services")
-        self.endpoints: Informer = self.informers.informer("endpoints")
+        self.slices: Informer = self.informers.informer("endpointslices")
+        self.slices.add_indexer(SERVICE_INDEX, service_of_slice)
         self._dirty = asyncio.Event()
         self.syncs = 0
         self.last_blob = ""
-        for informer in (self.services, self.endpoints):
+        for informer in (self.services, self.slices):
             informer.add_handlers(on_add=self._changed, on_update=self._updated, on_delete=self._changed)
 
     def _changed(self, _obj: Obj) -> None:
         self._dirty.set()
 
     def _updated(self, old: Obj, new: Obj) -> None:
-        if old.get("spec") != new.get("spec") or old.get("subsets") != new.get("subsets"):
+        if any(old.get(k) != new.get(k) for k in ("spec", "endpoints", "ports")):
             self._dirty.set()
 
     def desired_ports(self) -> list[rules.ServicePort]:
         out: list[rules.ServicePort] = []
         for service in self.services.list():
-            out.extend(rules.service_ports(service, self.endpoints.get(meta_key(service))))
+            out.extend(rules.service_ports(service, self.slices.by_index(SERVICE_INDEX, meta_key(service))))
         return out
 
     async def current(self) -> rules.Existing:
@@ -113,7 +126,7 @@ class Proxier:
         while not stop.is_set():
             try:
                 await asyncio.wait_for(asyncio.gather(self.services.wait_synced(3600),
-                                                      self.endpoints.wait_synced(3600)), 1.0)
+                                                      self.slices.wait_synced(3600)), 1.0)
                 return
             except TimeoutError:
                 continue

@@ -78,7 +78,7 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class ServicePort:
-    """One port of one Service with a cluster IP, and its ready endpoints."""
+    """One port of one Service with a cluster IP, and the endpoints that take its traffic."""
 
     namespace: str
     name: str
@@ -135,21 +135,34 @@ def _has_cluster_ip(spec: Obj) -> bool:
     return bool(ip) and ip != "None" and spec.get("type") != "ExternalName"
 
 
-def ready_endpoints(endpoints: Obj | None, port_name: str, protocol: str) -> tuple[Endpoint, ...]:
-    """Ready addresses (never notReadyAddresses) of the Endpoints port named like the Service port."""
-    found: set[Endpoint] = set()
-    for subset in (endpoints or {}).get("subsets") or []:
-        for port in subset.get("ports") or []:
-            if (port.get("name") or "") != port_name or port.get("protocol", "TCP") != protocol:
+def usable_endpoints(slices: list[Obj], port_name: str, protocol: str) -> tuple[Endpoint, ...]:
+    """kube-proxy's endpoint choice from a Service's EndpointSlices: the ready endpoints of
+    the slice port named like the Service port; when none is ready, the serving endpoints
+    that are terminating (KEP-1669), so connections drain instead of being refused."""
+    ready: set[Endpoint] = set()
+    terminating: set[Endpoint] = set()
+    for slice_ in slices:
+        if slice_.get("addressType") != "IPv4":
+            continue
+        for port in slice_.get("ports") or []:
+            if (port.get("name") or "") != port_name or port.get("protocol", "TCP") != protocol \
+                    or not port.get("port"):
                 continue
-            for address in subset.get("addresses") or []:
-                if address.get("ip") and port.get("port"):
-                    found.add(Endpoint(address["ip"], int(port["port"])))
-    return tuple(sorted(found, key=lambda e: (tuple(int(x) for x in e.ip.split(".")) if "." in e.ip else (0,),
-                                              e.ip, e.port)))
+            for endpoint in slice_.get("endpoints") or []:
+                conditions = endpoint.get("conditions") or {}
+                for ip in (endpoint.get("addresses") or [])[:1]:
+                    if conditions.get("ready") is not False:  # unset means ready
+                        ready.add(Endpoint(ip, int(port["port"])))
+                    elif conditions.get("serving") is not False and conditions.get("terminating"):
+                        terminating.add(Endpoint(ip, int(port["port"])))
+    return tuple(sorted(ready or terminating, key=lambda e: (_ip_order(e.ip), e.port)))
 
 
-def service_ports(service: Obj, endpoints: Obj | None) -> list[ServicePort]:
+def _ip_order(ip: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in ip.split(".")) if "." in ip else (0,)
+
+
+def service_ports(service: Obj, slices: list[Obj]) -> list[ServicePort]:
     """The proxyable ports of one Service (none for ExternalName or headless Services)."""
     spec = service.get("spec") or {}
     if not _has_cluster_ip(spec):
@@ -168,7 +181,7 @@ def service_ports(service: Obj, endpoints: Obj | None) -> list[ServicePort]:
         node_port = int(port.get("nodePort") or 0) if spec.get("type") in ("NodePort", "LoadBalancer") else 0
         out.append(ServicePort(meta.get("namespace", ""), meta["name"], name, protocol, spec["clusterIP"],
                                int(port["port"]), node_port, affinity,
-                               ready_endpoints(endpoints, name, protocol)))
+                               usable_endpoints(slices, name, protocol)))
     return out
 
 

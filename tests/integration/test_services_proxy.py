@@ -23,7 +23,7 @@ import sys
 import threading
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from apimachinery.errors import StatusError
 from kubeclient.rest import ApiClient
 from kubelet.proxy.rules import ServicePort
 from tests.fixtures.apiserver import ApiServerProcess
+from tests.fixtures.wait import eventually
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not all(shutil.which(b) for b in ("ip", "iptables-restore", "iptables-save")),
@@ -262,23 +263,21 @@ async def namespace(client: ApiClient) -> str:
 
 @pytest.fixture
 async def endpoints_controller(client: ApiClient) -> AsyncIterator[None]:
+    """The controllers the proxy depends on: EndpointSlices from pods (whose node must be known)
+    and mirrored from hand-made Endpoints, plus Endpoints for `get ep`."""
     from controllers.manager import run_controller_manager
 
+    try:
+        await client.create("nodes", {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-1"}})
+    except StatusError as exc:
+        if exc.code != 409:
+            raise
     stop = asyncio.Event()
-    task = asyncio.create_task(run_controller_manager(client, ["endpoints"], leader_elect=False, stop=stop))
+    task = asyncio.create_task(run_controller_manager(
+        client, ["endpoints", "endpointslice", "endpointslicemirroring"], leader_elect=False, stop=stop))
     yield
     stop.set()
     await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), 30)
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 15.0, what: str = "condition") -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{what} not reached within {timeout}s")
 
 
 # ---- helpers ---------------------------------------------------------------------------
@@ -525,8 +524,29 @@ async def test_cluster_ip_requests_and_type_changes(client: ApiClient, namespace
     assert "nodePort" not in shrunk["spec"]["ports"][0]
 
 
+async def test_terminating_pods_take_traffic_only_when_none_is_ready(
+        lab: Lab, client: ApiClient, namespace: str, endpoints_controller: None) -> None:
+    """KEP-1669 as kube-proxy does it: a terminating pod still serving leaves the rotation while
+    another pod is ready, and drains the traffic when it is the last one left."""
+    for name in ("b1", "b2"):
+        await make_pod(client, namespace, name, labels={"app": "drain"})
+    svc = await make_service(client, namespace, "drain", selector={"app": "drain"})
+    url = f"http://{svc['spec']['clusterIP']}/"
+    await wait_for_backends(lab, url, {"b1", "b2"})
+    # No kubelet runs here, so a graceful delete leaves the pods terminating (and still ready).
+    await client.delete("pods", "b1", namespace, grace_period_seconds=600)
+    await wait_for_backends(lab, url, {"b2"})
+    await client.delete("pods", "b2", namespace, grace_period_seconds=600)
+    # b1 answers again only through the fallback: nothing is ready, both serve while terminating.
+    await eventually(lambda: _serves(lab, url, "b1"), 20, "terminating b1 back in rotation")
+    answers = await lab.fetch(url, 20)
+    assert set(answers) <= {"b1", "b2"}, answers  # served, never rejected
+    await set_ready(client, namespace, "b1", False)  # a terminating pod that stops serving drops out
+    await wait_for_backends(lab, url, {"b2"})
+
+
 async def test_kubelet_runs_the_proxy_and_cleanup_on_exit(lab: Lab, client: ApiClient, namespace: str,
-                                                          tmp_path: Path) -> None:
+                                                          tmp_path: Path, endpoints_controller: None) -> None:
     """`kube-py kubelet --proxy` programs its netns; `kube-py proxy --cleanup-on-exit` leaves none behind."""
     svc = await make_service(client, namespace, "kl", target_port=BACKEND_PORT)
     await client.create("endpoints", {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "kl"},

@@ -24,12 +24,22 @@ def service(name: str = "web", *, kind: str = "ClusterIP", cluster_ip: str = "10
     return {"metadata": {"namespace": "ns", "name": name}, "spec": body}
 
 
-def endpoints(ips: list[str], port: int = 8080, name: str = "", not_ready: list[str] | None = None) -> Obj:
-    subset: Obj = {"addresses": [{"ip": ip} for ip in ips],
-                   "ports": [{"port": port, "protocol": "TCP", **({"name": name} if name else {})}]}
-    if not_ready:
-        subset["notReadyAddresses"] = [{"ip": ip} for ip in not_ready]
-    return {"subsets": [subset]}
+def slice_of(ports: list[Obj], *endpoints: Obj, address_type: str = "IPv4") -> Obj:
+    return {"metadata": {"namespace": "ns", "name": "web-x", "labels": {"kubernetes.io/service-name": "web"}},
+            "addressType": address_type, "ports": [{"name": "", "protocol": "TCP", **p} for p in ports],
+            "endpoints": list(endpoints)}
+
+
+def ep(ip: str, ready: bool | None = True, serving: bool | None = None, terminating: bool | None = None) -> Obj:
+    conditions = {k: v for k, v in (("ready", ready), ("serving", serving), ("terminating", terminating))
+                  if v is not None}
+    return {"addresses": [ip], "conditions": conditions}
+
+
+def endpoints(ips: list[str], port: int = 8080, name: str = "", not_ready: list[str] | None = None) -> list[Obj]:
+    """One slice as the EndpointSlice controller writes it for these ready / not-ready pods."""
+    return [slice_of([{"port": port, "name": name}], *(ep(ip) for ip in ips),
+                     *(ep(ip, ready=False, serving=False, terminating=False) for ip in not_ready or []))]
 
 
 def svc_rules(blob: str, chain: str) -> list[str]:
@@ -56,8 +66,7 @@ def test_probabilities_split_evenly(ips: list[str], probabilities: list[str | No
 
 def test_dnat_rules_carry_the_protocol() -> None:
     udp = service(ports=[{"port": 53, "protocol": "UDP", "name": "dns"}])
-    ep = {"subsets": [{"addresses": [{"ip": "10.1.0.2"}], "ports": [{"name": "dns", "port": 5353, "protocol": "UDP"}]}]}
-    [sp] = rules.service_ports(udp, ep)
+    [sp] = rules.service_ports(udp, [slice_of([{"name": "dns", "port": 5353, "protocol": "UDP"}], ep("10.1.0.2"))])
     blob = rules.render([sp])
     [dnat] = [line for line in blob.splitlines() if "DNAT" in line]
     assert dnat == (f'-A {sp.sep_chain(Endpoint("10.1.0.2", 5353))} -m comment --comment "ns/web:dns" '
@@ -70,7 +79,7 @@ def test_dnat_rules_carry_the_protocol() -> None:
 
 
 def test_no_endpoints_rejects_and_has_no_dnat() -> None:
-    [sp] = rules.service_ports(service(kind="NodePort", ports=[{"port": 80, "nodePort": 30080}]), None)
+    [sp] = rules.service_ports(service(kind="NodePort", ports=[{"port": 80, "nodePort": 30080}]), [])
     blob = rules.render([sp])
     assert "DNAT" not in blob and sp.svc_chain not in blob
     assert ('-A KP-SERVICES -m comment --comment "ns/web has no endpoints" -p tcp -m tcp -d 10.96.0.10/32 '
@@ -85,6 +94,27 @@ def test_only_ready_addresses_are_proxied() -> None:
     assert "10.1.0.3" not in rules.render([sp])
 
 
+@pytest.mark.parametrize(("endpoints_", "expected"), [
+    # Ready (or unset, which means ready) endpoints take the traffic; terminating ones only
+    # when none is ready, and then only those still serving (KEP-1669).
+    ([ep("10.1.0.2"), ep("10.1.0.3", ready=None)], ["10.1.0.2", "10.1.0.3"]),
+    ([ep("10.1.0.2"), ep("10.1.0.3", ready=False, serving=True, terminating=True)], ["10.1.0.2"]),
+    ([ep("10.1.0.3", ready=False, serving=True, terminating=True),
+      ep("10.1.0.4", ready=False, serving=False, terminating=True)], ["10.1.0.3"]),
+    ([ep("10.1.0.5", ready=False, serving=False, terminating=False)], []),
+])
+def test_terminating_endpoints_are_a_fallback(endpoints_: list[Obj], expected: list[str]) -> None:
+    [sp] = rules.service_ports(service(), [slice_of([{"port": 8080}], *endpoints_)])
+    assert [e.ip for e in sp.endpoints] == expected
+
+
+def test_endpoints_from_every_slice_of_the_service_and_only_ipv4() -> None:
+    slices = [slice_of([{"port": 8080}], ep("10.1.0.3")), slice_of([{"port": 8080}], ep("10.1.0.2")),
+              slice_of([{"port": 8080}], ep("fd00::1"), address_type="IPv6")]
+    [sp] = rules.service_ports(service(), slices)
+    assert sp.endpoints == (Endpoint("10.1.0.2", 8080), Endpoint("10.1.0.3", 8080))
+
+
 @pytest.mark.parametrize(("ports", "ep_ports", "expected"), [
     # Named service ports take the endpoints port with the same name; unmatched names get none.
     ([{"name": "http", "port": 80}, {"name": "metrics", "port": 9090}],
@@ -96,8 +126,8 @@ def test_only_ready_addresses_are_proxied() -> None:
     ([{"port": 80}], [{"port": 8080}], {"ns/web": [8080]}),
 ])
 def test_named_ports(ports: list[Obj], ep_ports: list[Obj], expected: dict[str, list[int]]) -> None:
-    ep = {"subsets": [{"addresses": [{"ip": "10.1.0.2"}], "ports": ep_ports}]}
-    found = {sp.key: [e.port for e in sp.endpoints] for sp in rules.service_ports(service(ports=ports), ep)}
+    slices = [slice_of(ep_ports, ep("10.1.0.2"))]
+    found = {sp.key: [e.port for e in sp.endpoints] for sp in rules.service_ports(service(ports=ports), slices)}
     assert found == expected
 
 
@@ -156,7 +186,7 @@ def test_unproxied_services(svc: Obj) -> None:
 
 def test_chain_names_are_stable_and_short() -> None:
     sp = ServicePort("ns", "web", "http", "TCP", "10.96.0.10", 80)
-    assert sp.svc_chain == rules.service_ports(service(ports=[{"port": 80, "name": "http"}]), None)[0].svc_chain
+    assert sp.svc_chain == rules.service_ports(service(ports=[{"port": 80, "name": "http"}]), [])[0].svc_chain
     assert sp.svc_chain.startswith("KP-SVC-") and len(sp.svc_chain) <= 28
     assert sp.ext_chain[len("KP-EXT-"):] == sp.svc_chain[len("KP-SVC-"):]
     assert len(sp.sep_chain(Endpoint("10.1.0.2", 8080))) <= 28
