@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests start for real: etcd, runc with
-# busybox-static for images, the CNI plugins, a Distribution registry, iproute2, iptables.
+# busybox-static for images, the CNI plugins, a Distribution registry, iproute2, iptables,
+# conntrack (the service proxy flushes stale UDP flows).
 # Only when root and only what is missing, so a developer
 # machine without root still runs the unit tests.
 set -euo pipefail
 want=(etcd-server:etcd runc:runc busybox-static:busybox containernetworking-plugins:/usr/lib/cni/bridge
-      docker-registry:docker-registry iproute2:ip iptables:iptables-restore)
+      docker-registry:docker-registry iproute2:ip iptables:iptables-restore conntrack:conntrack)
 missing=()
 for pair in "${want[@]}"; do
   pkg=${pair%%:*}; bin=${pair##*:}

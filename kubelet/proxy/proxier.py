@@ -22,7 +22,7 @@ from typing import Any
 from kubeclient.factory import InformerFactory
 from kubeclient.informer import Informer, meta_key
 from kubeclient.rest import ApiClient
-from kubelet.proxy import rules
+from kubelet.proxy import conntrack, rules
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ class ProxyConfig:
     sync_period: float = 30.0
     iptables_save: str = "iptables-save"
     iptables_restore: str = "iptables-restore"
+    conntrack: str = "conntrack"
 
 
 async def run_command(argv: list[str], stdin: bytes | None = None) -> tuple[int, bytes, bytes]:
@@ -68,6 +69,8 @@ class Proxier:
         self._dirty = asyncio.Event()
         self.syncs = 0
         self.last_blob = ""
+        self._last_ports: list[rules.ServicePort] = []
+        self._conntrack_missing_logged = False
         for informer in (self.services, self.slices):
             informer.add_handlers(on_add=self._changed, on_update=self._updated, on_delete=self._changed)
 
@@ -99,12 +102,28 @@ class Proxier:
             raise RuntimeError(f"iptables-restore: {err.decode().strip()}\n{blob}")
 
     async def sync(self) -> None:
-        """One full sync: render everything and apply it atomically."""
-        blob = rules.render(self.desired_ports(), await self.current(), self.config.cluster_cidr)
+        """One full sync: render everything and apply it atomically, then drop the UDP flows
+        the change left pointing at the wrong place."""
+        ports = self.desired_ports()
+        blob = rules.render(ports, await self.current(), self.config.cluster_cidr)
         await self.apply(blob)
+        await self.flush_stale_flows(conntrack.stale_flows(self._last_ports, ports))
+        self._last_ports = ports
         self.last_blob = blob
         self.syncs += 1
         log.debug("proxy rules synced (%d lines)", blob.count("\n"))
+
+    async def flush_stale_flows(self, flows: list[conntrack.Flow]) -> None:
+        for flow in flows:
+            try:
+                code, _, err = await run_command([self.config.conntrack, "-D", *flow])
+            except FileNotFoundError:
+                if not self._conntrack_missing_logged:
+                    log.warning("%s not found: stale UDP flows are not flushed", self.config.conntrack)
+                    self._conntrack_missing_logged = True
+                return
+            if code != 0 and not conntrack.deleted_nothing(err.decode()):
+                log.warning("conntrack -D %s: %s", " ".join(flow), err.decode().strip())
 
     async def cleanup(self) -> None:
         """Remove all of our chains and jumps from this namespace."""

@@ -48,8 +48,15 @@ BACKEND_PORT = 8080
 CLONE_NEWNET = 0x40000000
 
 SERVER = """
-import http.server, sys
+import http.server, socket, sys, threading
 name = sys.argv[1].encode()
+def udp():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("0.0.0.0", int(sys.argv[2])))
+    while True:
+        _, peer = sock.recvfrom(100)
+        sock.sendto(name, peer)
+threading.Thread(target=udp, daemon=True).start()
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.send_response(200); self.send_header("Content-Length", str(len(name))); self.end_headers()
@@ -67,6 +74,23 @@ for _ in range(count):
         with urllib.request.urlopen(url, timeout=2) as resp:
             seen.append(resp.read().decode())
     except Exception as exc:
+        seen.append("error:" + type(exc).__name__)
+print(json.dumps(seen))
+"""
+
+UDP_CLIENT = """
+import json, socket, sys
+target, port, source_port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+sock.bind(("0.0.0.0", source_port))
+sock.settimeout(1)
+seen = []
+for _ in range(count):
+    sock.sendto(b"ping", (target, port))
+    try:
+        seen.append(sock.recv(100).decode())
+    except OSError as exc:
         seen.append("error:" + type(exc).__name__)
 print(json.dumps(seen))
 """
@@ -212,6 +236,15 @@ class Lab:
 
     def nat_rules(self) -> str:
         return sh("ip", "netns", "exec", self.node, "iptables-save", "-t", "nat").stdout
+
+    async def udp(self, ip: str, port: int, source_port: int, count: int) -> list[str]:
+        """`count` datagrams from the client netns, all from one source port (one conntrack flow)."""
+        proc = await asyncio.create_subprocess_exec(
+            "ip", "netns", "exec", f"{self.prefix}c", sys.executable, "-c", UDP_CLIENT, ip, str(port),
+            str(source_port), str(count), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), 120)
+        assert proc.returncode == 0, err.decode()
+        return json.loads(out)
 
     async def fetch(self, url: str, count: int, netns: str = "") -> list[str]:
         """`count` fresh connections to `url` from the node netns (or `netns`), answers in order."""
@@ -543,6 +576,35 @@ async def test_terminating_pods_take_traffic_only_when_none_is_ready(
     assert set(answers) <= {"b1", "b2"}, answers  # served, never rejected
     await set_ready(client, namespace, "b1", False)  # a terminating pod that stops serving drops out
     await wait_for_backends(lab, url, {"b2"})
+
+
+async def test_udp_flows_to_a_removed_endpoint_are_flushed(
+        lab: Lab, client: ApiClient, namespace: str, endpoints_controller: None) -> None:
+    """A UDP client that keeps its source port keeps its conntrack flow; when its endpoint
+    leaves, the proxy deletes the flow so the next datagram is balanced again."""
+    for name in ("b1", "b2"):
+        await make_pod(client, namespace, name, labels={"app": "udp"})
+    svc = await client.create("services", {
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "udp"},
+        "spec": {"selector": {"app": "udp"},
+                 "ports": [{"name": "dns", "port": 53, "targetPort": BACKEND_PORT, "protocol": "UDP"}]}}, namespace)
+    ip = svc["spec"]["clusterIP"]
+
+    async def answered() -> bool:
+        return all(a in ("b1", "b2") for a in await lab.udp(ip, 53, 40053, 3))
+    await eventually(answered, 20, "UDP service answering")
+    first = (await lab.udp(ip, 53, 40053, 5))
+    assert len(set(first)) == 1, first  # one flow, one backend
+    sticky = first[0]
+    other = "b2" if sticky == "b1" else "b1"
+
+    await set_ready(client, namespace, sticky, False)
+
+    async def moved() -> bool:
+        return (await lab.udp(ip, 53, 40053, 1)) == [other]
+    # Without the flush the flow would keep reaching the (still running) removed backend.
+    await eventually(moved, 20, f"the flow leaves {sticky} for {other}")
+    assert set(await lab.udp(ip, 53, 40053, 5)) == {other}
 
 
 async def test_kubelet_runs_the_proxy_and_cleanup_on_exit(lab: Lab, client: ApiClient, namespace: str,
