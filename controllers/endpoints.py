@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from apimachinery.errors import StatusError
 from apimachinery.labels import selector_from_set
 from controllers.base import Controller, ControllerContext
 from controllers.podutil import is_pod_ready
-from kubeclient.informer import split_key
+from kubeclient.informer import Informer, split_key
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
@@ -84,6 +85,24 @@ def build_subsets(service: Obj, pods: list[Obj]) -> list[Obj]:
     return [s for s in groups.values() if s.get("addresses") or s.get("notReadyAddresses")]
 
 
+def pod_handlers(services: Informer, enqueue: Callable[[Obj], None]) -> dict[str, Callable[..., None]]:
+    """Informer handlers that enqueue every Service selecting a changed pod (before and after
+    a label change), for the controllers that publish a Service's pods."""
+    def changed(pod: Obj) -> None:
+        labels = pod["metadata"].get("labels") or {}
+        for service in services.list(pod["metadata"].get("namespace", "")):
+            selector = (service.get("spec") or {}).get("selector")
+            if selector and selector_from_set(selector).matches(labels):
+                enqueue(service)
+
+    def updated(old: Obj, new: Obj) -> None:
+        changed(new)
+        if old["metadata"].get("labels") != new["metadata"].get("labels"):
+            changed(old)
+
+    return {"on_add": changed, "on_update": updated, "on_delete": changed}
+
+
 class EndpointsController(Controller):
     name = "endpoint-controller"
     workers = 4
@@ -95,19 +114,7 @@ class EndpointsController(Controller):
         self.endpoints = ctx.informers.informer("endpoints")
         self.services.add_handlers(on_add=self.enqueue, on_update=lambda _o, n: self.enqueue(n),
                                    on_delete=self.enqueue)
-        self.pods.add_handlers(on_add=self._pod_changed, on_update=self._pod_updated, on_delete=self._pod_changed)
-
-    def _pod_updated(self, old: Obj, new: Obj) -> None:
-        self._pod_changed(new)
-        if old["metadata"].get("labels") != new["metadata"].get("labels"):
-            self._pod_changed(old)
-
-    def _pod_changed(self, pod: Obj) -> None:
-        labels = pod["metadata"].get("labels") or {}
-        for service in self.services.list(pod["metadata"].get("namespace", "")):
-            selector = (service.get("spec") or {}).get("selector")
-            if selector and selector_from_set(selector).matches(labels):
-                self.enqueue(service)
+        self.pods.add_handlers(**pod_handlers(self.services, self.enqueue))
 
     async def sync(self, key: str) -> None:
         namespace, name = split_key(key)

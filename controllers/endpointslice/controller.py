@@ -9,10 +9,6 @@ nodeName and the node's zone. A Service with no endpoints keeps one placeholder 
 with no ports. Slices carry the Service's labels plus `kubernetes.io/service-name` and
 `endpointslice.kubernetes.io/managed-by`, and are owned by the Service, so the garbage
 collector removes them with it.
-
-The informer may lag the writes of the last sync; like Kubernetes' endpointSliceTracker,
-the controller remembers the generation it wrote for each slice and retries a sync whose
-cache is older, so a lagging watch never makes it create a second slice set.
 """
 
 from __future__ import annotations
@@ -20,10 +16,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from apimachinery.errors import StatusError
 from apimachinery.labels import selector_from_set
-from controllers.base import Controller, ControllerContext, RetryLater
-from controllers.endpoints import resolve_port, should_be_endpoint
+from controllers.base import ControllerContext
+from controllers.endpoints import pod_handlers, resolve_port, should_be_endpoint
 from controllers.endpointslice.reconciler import (
     LABEL_MANAGED_BY,
     LABEL_SERVICE_NAME,
@@ -34,6 +29,7 @@ from controllers.endpointslice.reconciler import (
     reuse_deleted,
     slice_prefix,
 )
+from controllers.endpointslice.tracking import SliceController, StaleCache, owned_by, owner_ref
 from controllers.podutil import is_pod_ready
 from kubeclient.informer import split_key
 
@@ -44,17 +40,6 @@ CONTROLLER_NAME = "endpointslice-controller.k8s.io"
 LABEL_HEADLESS = "service.kubernetes.io/headless"
 LABEL_ZONE = "topology.kubernetes.io/zone"
 RESERVED_LABELS = (LABEL_SERVICE_NAME, LABEL_MANAGED_BY, LABEL_HEADLESS)
-
-
-class StaleCache(RetryLater):
-    """The slice informer has not yet seen this controller's last writes; retry shortly."""
-
-
-def service_slice_index(obj: Obj) -> list[str]:
-    """`namespace/service` for slices labelled with their service."""
-    meta = obj["metadata"]
-    service = (meta.get("labels") or {}).get(LABEL_SERVICE_NAME)
-    return [f"{meta.get('namespace', '')}/{service}"] if service else []
 
 
 def endpoint_ports(service: Obj, pod: Obj) -> list[Obj]:
@@ -104,12 +89,6 @@ def service_labels(service: Obj, controller_name: str) -> dict[str, str]:
     return labels
 
 
-def owner_ref(obj: Obj, kind: str) -> Obj:
-    meta = obj["metadata"]
-    return {"apiVersion": "v1", "kind": kind, "name": meta["name"], "uid": meta.get("uid", ""),
-            "controller": True, "blockOwnerDeletion": True}
-
-
 def new_service_slice(service: Obj, ports: list[Obj], address_type: str) -> Obj:
     meta = service["metadata"]
     return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
@@ -122,11 +101,6 @@ def new_service_slice(service: Obj, ports: list[Obj], address_type: str) -> Obj:
 def address_type(service: Obj) -> str:
     families = (service.get("spec") or {}).get("ipFamilies") or ["IPv4"]
     return families[0]
-
-
-def owned_by(slice_: Obj, owner: Obj) -> bool:
-    uid = owner["metadata"].get("uid")
-    return any(ref.get("uid") == uid for ref in slice_["metadata"].get("ownerReferences") or [])
 
 
 def desired_endpoints(service: Obj, pods: list[Obj], nodes: dict[str, Obj]) -> tuple[dict[str, Desired], list[str]]:
@@ -179,49 +153,9 @@ def _is_placeholder_of(slice_: Obj, placeholder: Obj) -> bool:
             and [r.get("uid") for r in meta.get("ownerReferences") or []] == [want["ownerReferences"][0]["uid"]])
 
 
-class SliceWriter:
-    """Applies a Plan and remembers the generation each write produced (the tracker)."""
-
-    def __init__(self, controller: Controller, slices_informer: Any) -> None:
-        self.client = controller.client
-        self.slices = slices_informer
-        self.expected: dict[str, dict[str, int]] = {}  # owner key → slice name → generation (0 = deleted)
-
-    def check_fresh(self, owner_key: str) -> None:
-        namespace, _ = split_key(owner_key)
-        for name, generation in (self.expected.get(owner_key) or {}).items():
-            cached = self.slices.get(f"{namespace}/{name}")
-            seen = (cached or {}).get("metadata", {}).get("generation", 0) if cached else 0
-            if (generation == 0 and cached is not None) or (generation and seen < generation):
-                raise StaleCache(f"EndpointSlice informer cache is out of date for {owner_key}")
-        self.expected.pop(owner_key, None)
-
-    def forget(self, slice_: Obj, owner_key: str) -> None:
-        """A slice deleted by anyone is no longer awaited."""
-        expected = self.expected.get(owner_key)
-        if expected is not None and expected.get(slice_["metadata"]["name"]):
-            expected[slice_["metadata"]["name"]] = 0
-
-    async def apply(self, owner_key: str, plan: Plan) -> None:
-        namespace, _ = split_key(owner_key)
-        expected = self.expected.setdefault(owner_key, {})
-        for slice_ in plan.create:
-            created = await self.client.create("endpointslices", slice_, namespace)
-            expected[created["metadata"]["name"]] = created["metadata"].get("generation", 1)
-        for slice_ in plan.update:
-            updated = await self.client.update("endpointslices", slice_, namespace)
-            expected[updated["metadata"]["name"]] = updated["metadata"].get("generation", 1)
-        for slice_ in plan.delete:
-            try:
-                await self.client.delete("endpointslices", slice_["metadata"]["name"], namespace)
-            except StatusError as exc:
-                if exc.code != 404:
-                    raise
-            expected[slice_["metadata"]["name"]] = 0
-
-
-class EndpointSliceController(Controller):
+class EndpointSliceController(SliceController):
     name = "endpointslice-controller"
+    managed_by = CONTROLLER_NAME
     workers = 4
 
     def __init__(self, ctx: ControllerContext) -> None:
@@ -229,44 +163,9 @@ class EndpointSliceController(Controller):
         self.services = ctx.informers.informer("services")
         self.pods = ctx.informers.informer("pods")
         self.nodes = ctx.informers.informer("nodes")
-        self.slices = ctx.informers.informer("endpointslices")
-        self.slices.add_indexer("service", service_slice_index)
-        self.writer = SliceWriter(self, self.slices)
         self.services.add_handlers(on_add=self.enqueue, on_update=lambda _o, n: self.enqueue(n),
                                    on_delete=self.enqueue)
-        self.pods.add_handlers(on_add=self._pod_changed, on_update=self._pod_updated, on_delete=self._pod_changed)
-        self.slices.add_handlers(on_add=self._slice_changed, on_update=lambda _o, n: self._slice_changed(n),
-                                 on_delete=self._slice_deleted)
-
-    def _pod_updated(self, old: Obj, new: Obj) -> None:
-        self._pod_changed(new)
-        if old["metadata"].get("labels") != new["metadata"].get("labels"):
-            self._pod_changed(old)
-
-    def _pod_changed(self, pod: Obj) -> None:
-        labels = pod["metadata"].get("labels") or {}
-        for service in self.services.list(pod["metadata"].get("namespace", "")):
-            selector = (service.get("spec") or {}).get("selector")
-            if selector and selector_from_set(selector).matches(labels):
-                self.enqueue(service)
-
-    def _owner_key(self, slice_: Obj) -> str | None:
-        labels = slice_["metadata"].get("labels") or {}
-        if labels.get(LABEL_MANAGED_BY) == CONTROLLER_NAME and labels.get(LABEL_SERVICE_NAME):
-            return f"{slice_['metadata'].get('namespace', '')}/{labels[LABEL_SERVICE_NAME]}"
-        return None
-
-    def _slice_changed(self, slice_: Obj) -> None:
-        """A slice of ours changed by someone else is put back."""
-        key = self._owner_key(slice_)
-        if key:
-            self.queue.add(key)
-
-    def _slice_deleted(self, slice_: Obj) -> None:
-        key = self._owner_key(slice_)
-        if key:
-            self.writer.forget(slice_, key)
-            self.queue.add(key)
+        self.pods.add_handlers(**pod_handlers(self.services, self.enqueue))
 
     async def sync(self, key: str) -> None:
         service = self.services.get(key)
@@ -282,9 +181,7 @@ class EndpointSliceController(Controller):
         pods = [p for p in self.pods.list(namespace) if selector.matches(p["metadata"].get("labels") or {})]
         nodes = {n["metadata"]["name"]: n for n in self.nodes.list()}
         desired, missing = desired_endpoints(service, pods, nodes)
-        existing = [s for s in self.slices.by_index("service", key)
-                    if (s["metadata"].get("labels") or {}).get(LABEL_MANAGED_BY) == CONTROLLER_NAME]
-        plan = plan_for_service(service, existing, desired)
+        plan = plan_for_service(service, self.owned_slices(key), desired)
         if not plan.empty():
             await self.writer.apply(key, plan)
         if missing:

@@ -17,8 +17,7 @@ import ipaddress
 import logging
 from typing import Any
 
-from controllers.base import Controller, ControllerContext
-from controllers.endpointslice.controller import SliceWriter, owned_by, owner_ref, service_slice_index
+from controllers.base import ControllerContext
 from controllers.endpointslice.reconciler import (
     LABEL_MANAGED_BY,
     LABEL_SERVICE_NAME,
@@ -29,6 +28,7 @@ from controllers.endpointslice.reconciler import (
     reuse_deleted,
     slice_prefix,
 )
+from controllers.endpointslice.tracking import SliceController, owned_by, owner_ref
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
@@ -131,44 +131,22 @@ def plan_for_endpoints(endpoints: Obj, existing: list[Obj]) -> Plan:
     return plan
 
 
-class EndpointSliceMirroringController(Controller):
+class EndpointSliceMirroringController(SliceController):
     name = "endpointslice-mirroring-controller"
+    managed_by = CONTROLLER_NAME
     workers = 2
 
     def __init__(self, ctx: ControllerContext) -> None:
         super().__init__(ctx)
         self.services = ctx.informers.informer("services")
         self.endpoints = ctx.informers.informer("endpoints")
-        self.slices = ctx.informers.informer("endpointslices")
-        self.slices.add_indexer("service", service_slice_index)
-        self.writer = SliceWriter(self, self.slices)
         for informer in (self.services, self.endpoints):
             informer.add_handlers(on_add=self.enqueue, on_update=lambda _o, n: self.enqueue(n),
                                   on_delete=self.enqueue)
-        self.slices.add_handlers(on_add=self._slice_changed, on_update=lambda _o, n: self._slice_changed(n),
-                                 on_delete=self._slice_deleted)
-
-    def _owner_key(self, slice_: Obj) -> str | None:
-        labels = slice_["metadata"].get("labels") or {}
-        if labels.get(LABEL_MANAGED_BY) == CONTROLLER_NAME and labels.get(LABEL_SERVICE_NAME):
-            return f"{slice_['metadata'].get('namespace', '')}/{labels[LABEL_SERVICE_NAME]}"
-        return None
-
-    def _slice_changed(self, slice_: Obj) -> None:
-        key = self._owner_key(slice_)
-        if key:
-            self.queue.add(key)
-
-    def _slice_deleted(self, slice_: Obj) -> None:
-        key = self._owner_key(slice_)
-        if key:
-            self.writer.forget(slice_, key)
-            self.queue.add(key)
 
     async def sync(self, key: str) -> None:
         self.writer.check_fresh(key)
-        mirrored = [s for s in self.slices.by_index("service", key)
-                    if (s["metadata"].get("labels") or {}).get(LABEL_MANAGED_BY) == CONTROLLER_NAME]
+        mirrored = self.owned_slices(key)
         service, endpoints = self.services.get(key), self.endpoints.get(key)
         if service is None or (service.get("spec") or {}).get("selector") or endpoints is None \
                 or not should_mirror(endpoints):
