@@ -10,11 +10,13 @@ the containers it already runs so a restart adopts them instead of duplicating t
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import os
 import platform
 import socket
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,8 @@ from apimachinery.errors import StatusError
 from kubeclient.events import EventRecorder
 from kubeclient.informer import Informer, meta_key
 from kubeclient.rest import ApiClient
+from kubelet.dns.resolvconf import HostResolv, hosts_file, resolv_conf
+from kubelet.dns.server import DnsConfig, run_dns
 from kubelet.podworker import PodWorker
 from kubelet.runtime.interface import ContainerStatus, Runtime
 
@@ -66,10 +70,19 @@ def parse_capacity(text: str) -> dict[str, str]:
     return capacity
 
 
+@dataclass
+class DnsSettings:
+    """--dns, --cluster-dns, --cluster-domain."""
+
+    serve: bool = False  # run the cluster DNS server on this node's pod gateway
+    cluster_dns: list[str] = field(default_factory=list)  # the nameservers ClusterFirst pods get
+    cluster_domain: str = "cluster.local"
+
+
 class Kubelet:
     def __init__(self, client: ApiClient, node_name: str, runtime: Runtime, *, node_ip: str = "127.0.0.1",
                  capacity: dict[str, str] | None = None, port: int = 0, labels: dict[str, str] | None = None,
-                 pod_cidr: str = "", data_dir: str | Path = "") -> None:
+                 pod_cidr: str = "", data_dir: str | Path = "", dns: DnsSettings | None = None) -> None:
         self.client = client
         self.node_name = node_name
         self.runtime = runtime
@@ -88,6 +101,7 @@ class Kubelet:
                                on_delete=self._pod_gone)
         self.boot_id = str(uuid.uuid4())
         self._runner: web.AppRunner | None = None
+        self.dns = dns or DnsSettings()
 
     # ---- node and lease ------------------------------------------------------------
 
@@ -225,8 +239,10 @@ class Kubelet:
         if worker is not None:
             worker.api_deleted()
 
-    def mounts_for(self, pod: Obj, container: Obj) -> list[dict[str, Any]]:
-        """emptyDir volumes live under the kubelet's data dir; hostPath volumes are the host path."""
+    def mounts_for(self, pod: Obj, container: Obj, pod_ip: str = "") -> list[dict[str, Any]]:
+        """emptyDir volumes live under the kubelet's data dir; hostPath volumes are the host path.
+        Containers with their own root filesystem also get the kubelet's /etc/resolv.conf
+        (the pod's dnsPolicy) and /etc/hosts, as Kubernetes' kubelet mounts them."""
         volumes = {v["name"]: v for v in (pod.get("spec") or {}).get("volumes") or []}
         mounts = []
         for mount in container.get("volumeMounts") or []:
@@ -240,7 +256,41 @@ class Kubelet:
                 Path(host).mkdir(parents=True, exist_ok=True)
             mounts.append({"hostPath": host, "containerPath": mount["mountPath"],
                            "readOnly": bool(mount.get("readOnly"))})
+        if self.runtime.isolated_rootfs:
+            mounts += self._etc_files(pod, pod_ip)
         return mounts
+
+    def _etc_files(self, pod: Obj, pod_ip: str) -> list[dict[str, Any]]:
+        pod_dir = self.data_dir / "pods" / pod["metadata"]["uid"]
+        pod_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            host = HostResolv.parse(Path("/etc/resolv.conf").read_text())
+        except OSError:
+            host = HostResolv()
+        files = {"/etc/resolv.conf": resolv_conf(pod, self.dns.cluster_dns, self.dns.cluster_domain, host),
+                 "/etc/hosts": hosts_file(pod, pod_ip, self.dns.cluster_domain)}
+        mounts = []
+        for target, text in files.items():
+            path = pod_dir / target.replace("/etc/", "etc-")
+            path.write_text(text)
+            mounts.append({"hostPath": str(path), "containerPath": target, "readOnly": False})
+        return mounts
+
+    async def dns_loop(self, stop: asyncio.Event) -> None:
+        """`--dns`: serve cluster DNS on the pod network's gateway once the pod CIDR is known,
+        and name that address in the resolv.conf of pods started from then on."""
+        if not self.dns.serve:
+            return
+        while not (self.pod_cidr or getattr(self.runtime, "pod_cidr", "")):
+            await asyncio.sleep(0.2)
+        cidr = self.pod_cidr or self.runtime.pod_cidr
+        gateway = str(next(ipaddress.ip_network(cidr, strict=False).hosts()))
+        if not self.dns.cluster_dns:
+            self.dns.cluster_dns = [gateway]
+        try:
+            await run_dns(self.client, stop, DnsConfig(address=gateway, port=53, domain=self.dns.cluster_domain))
+        except OSError as exc:
+            log.error("cluster DNS on %s:53 could not start: %s", gateway, exc)
 
     async def adopt_existing(self) -> None:
         for pod_uid, _name, status in await self.runtime.list_containers():
@@ -269,6 +319,7 @@ class Kubelet:
         node = await self.register()
         heartbeat = asyncio.create_task(self.heartbeat_loop())
         cidr_watch = asyncio.create_task(self.pod_cidr_loop(node))
+        dns = asyncio.create_task(self.dns_loop(stop))
         self.pods.start()
         await self.pods.wait_synced(timeout=120)
         await self.remove_orphans()
@@ -278,10 +329,11 @@ class Kubelet:
         finally:
             heartbeat.cancel()
             cidr_watch.cancel()
+            dns.cancel()
             await self.pods.stop()
             for task in list(self.tasks.values()):
                 task.cancel()
-            await asyncio.gather(heartbeat, cidr_watch, *self.tasks.values(), return_exceptions=True)
+            await asyncio.gather(heartbeat, cidr_watch, dns, *self.tasks.values(), return_exceptions=True)
             await self.recorder.flush()
             await self.runtime.close()
             if self._runner is not None:

@@ -217,7 +217,8 @@ class PodWorker:
             args=list(spec.get("args") or []), env=self._env(spec), working_dir=spec.get("workingDir", ""),
             limits=dict((spec.get("resources") or {}).get("limits") or {}),
             hostname=self.pod["spec"].get("hostname") or self.pod["metadata"]["name"],
-            attempt=record.restart_count + (1 if record.current else 0), mounts=self.kubelet.mounts_for(self.pod, spec))
+            attempt=record.restart_count + (1 if record.current else 0),
+            mounts=self.kubelet.mounts_for(self.pod, spec, self.sandbox.ip if self.sandbox else ""))
         try:
             status = await self.runtime.start_container(self.sandbox or SandboxInfo(self.uid), container)
         except DriverError as exc:

@@ -156,7 +156,7 @@ def start_private_registry(data_dir: Path) -> tuple[subprocess.Popen[bytes], str
 
 def cmd_kubelet(args: argparse.Namespace) -> int:
     from apiserver.server import stop_event_on_signals
-    from kubelet.kubelet import Kubelet, parse_capacity
+    from kubelet.kubelet import DnsSettings, Kubelet, parse_capacity
 
     capacity = parse_capacity(args.capacity)
     data_dir = Path(args.data_dir)
@@ -166,14 +166,33 @@ def cmd_kubelet(args: argparse.Namespace) -> int:
         runtime = make_runtime(args.driver, data_dir, args.node_name, args.node_ip, pod_cidr=args.pod_cidr,
                                registry=args.registry or None)
         async with client_from_args(args) as client:
+            dns = DnsSettings(serve=args.dns, cluster_dns=[ip for ip in args.cluster_dns.split(",") if ip],
+                              cluster_domain=args.cluster_domain)
             kubelet = Kubelet(client, args.node_name, runtime, node_ip=args.node_ip, capacity=capacity,
-                              port=args.port, pod_cidr=args.pod_cidr, data_dir=data_dir / "kubelet" / args.node_name)
+                              port=args.port, pod_cidr=args.pod_cidr, data_dir=data_dir / "kubelet" / args.node_name,
+                              dns=dns)
             if not args.proxy:
                 await kubelet.run(stop)
                 return
             from kubelet.proxy.proxier import ProxyConfig, run_proxy
 
             await asyncio.gather(kubelet.run(stop), run_proxy(client, stop, ProxyConfig(node_name=args.node_name)))
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_dns(args: argparse.Namespace) -> int:
+    from apiserver.server import stop_event_on_signals
+    from kubelet.dns.server import DnsConfig, run_dns
+
+    config = DnsConfig(address=args.address, port=args.port, domain=args.cluster_domain,
+                       upstreams=[u for u in args.upstream.split(",") if u])
+
+    async def run() -> None:
+        stop = stop_event_on_signals()
+        async with client_from_args(args) as client:
+            await run_dns(client, stop, config)
 
     asyncio.run(run())
     return 0
@@ -205,7 +224,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     from apiserver.server import start_apiserver, stop_event_on_signals
     from controllers.manager import run_controller_manager
     from kubeclient.rest import ApiClient
-    from kubelet.kubelet import Kubelet
+    from kubelet.kubelet import DnsSettings, Kubelet
     from scheduler.scheduler import Scheduler
 
     data_dir = Path(args.data_dir)
@@ -230,7 +249,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         try:
             async with ApiClient(server) as client:
                 runtime = make_runtime(driver, data_dir, node_name, "127.0.0.1", registry=registry)
-                kubelet = Kubelet(client, node_name, runtime, data_dir=data_dir / "kubelet" / node_name)
+                kubelet = Kubelet(client, node_name, runtime, data_dir=data_dir / "kubelet" / node_name,
+                                  dns=DnsSettings(serve=runtime.isolated_rootfs))
                 try:
                     await asyncio.gather(
                         run_controller_manager(client, leader_elect=False, stop=stop),
@@ -369,7 +389,21 @@ def build_parser() -> argparse.ArgumentParser:
     kl.add_argument("--registry", default="", help="default image registry host:port (default: $KUBE_PY_REGISTRY)")
     kl.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
     kl.add_argument("--proxy", action="store_true", help="also run the service proxy (iptables, this netns)")
+    kl.add_argument("--dns", action="store_true",
+                    help="also serve cluster DNS on the pod network's gateway (port 53) for this node's pods")
+    kl.add_argument("--cluster-dns", default="", help="nameserver IPs for ClusterFirst pods (default with --dns: "
+                                                      "the pod gateway)")
+    kl.add_argument("--cluster-domain", default="cluster.local")
     kl.set_defaults(func=cmd_kubelet)
+
+    dn = sub.add_parser("dns", help="cluster DNS: Service and pod names answered from the API")
+    add_client_flags(dn)
+    dn.add_argument("--address", default="127.0.0.1")
+    dn.add_argument("--port", type=int, default=53)
+    dn.add_argument("--cluster-domain", default="cluster.local")
+    dn.add_argument("--upstream", default="", help="resolvers for other names, ip[:port],... "
+                                                   "(default: /etc/resolv.conf)")
+    dn.set_defaults(func=cmd_dns)
 
     px = sub.add_parser("proxy", help="the service proxy: iptables rules for Services in this network namespace")
     add_client_flags(px)

@@ -75,6 +75,7 @@ class Runtime(ABC):
     """One node's container runtime. Every method is async and never blocks the loop."""
 
     name: str = "runtime"
+    isolated_rootfs: bool = False  # containers have their own /etc (the kubelet mounts resolv.conf, hosts)
 
     @abstractmethod
     async def pull_image(self, image: str) -> str:

@@ -94,6 +94,7 @@ def oci_config(spec: ContainerSpec, image_env: list[str], argv: list[str], cwd: 
 
 class RuncRuntime(Runtime):
     name = "runc"
+    isolated_rootfs = True
 
     def __init__(self, data_dir: str | Path, *, node_name: str, node_ip: str = "127.0.0.1",
                  pod_cidr: str = "", default_registry: str = "", images: ImageStore | None = None) -> None:

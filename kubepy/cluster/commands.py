@@ -115,7 +115,7 @@ def control_plane_components(state: ClusterState, host: Host, grace: float | Non
 def worker_components(state: ClusterState, host: Host) -> list[Component]:
     argv = kube_py("kubelet", "--server", state.server, "--node-name", host.name, "--driver", state.driver,
                    "--node-ip", host.address, "--port", str(KUBELET_PORT), "--pod-cidr", host.pod_cidr,
-                   "--data-dir", str(host_dir(state, host)), "--proxy")
+                   "--data-dir", str(host_dir(state, host)), "--proxy", "--dns")
     if state.registry:
         argv += ["--registry", state.registry]
     return [Component("kubelet", argv)]

@@ -1,5 +1,6 @@
-"""Services on the multi-host cluster: every worker's kubelet runs the service proxy in its
-host's network namespace. A ClusterIP balances over pods on all hosts, a NodePort answers
+"""Services on the multi-host cluster: every worker's kubelet runs the service proxy and cluster
+DNS in its host's network namespace. A ClusterIP balances over pods on all hosts and is
+found by name, a NodePort answers
 on every worker's address, a rolling update keeps the service answering (the refused
 window is measured and printed), and deleting the service removes its rules."""
 
@@ -85,6 +86,16 @@ async def test_clusterip_nodeport_rolling_update_and_delete(cluster: TestCluster
         loop = f"for i in $(seq 60); do wget -q -O - http://{cluster_ip}/; done"
         seen = cluster.kubectl_py("exec", "caller", "--", "sh", "-c", loop).stdout.split()
         assert len(seen) == 60 and set(seen) == names, f"60 requests saw {sorted(set(seen))}, backends {names}"
+
+        # Cluster DNS from the node's kubelet: the pod's resolv.conf names it, the Service's
+        # name resolves to its ClusterIP, and the short name works through the search path.
+        resolv = cluster.kubectl_py("exec", "caller", "--", "cat", "/etc/resolv.conf").stdout
+        assert "search default.svc.cluster.local svc.cluster.local cluster.local" in resolv, resolv
+        assert "options ndots:5" in resolv, resolv
+        looked_up = cluster.kubectl_py("exec", "caller", "--", "nslookup", "web.default.svc.cluster.local").stdout
+        assert f"Address: {cluster_ip}" in looked_up, looked_up
+        by_name = cluster.kubectl_py("exec", "caller", "--", "wget", "-q", "-O", "-", "http://web/").stdout.strip()
+        assert by_name in names, by_name
 
         # NodePort on every worker's address, from outside the hosts (the root namespace).
         for worker in ("node1", "node2", "node3"):
