@@ -1,14 +1,18 @@
-"""Cluster DNS: the records a name has (table-driven from Services and EndpointSlices), and
-the resolv.conf / hosts files a pod gets for each dnsPolicy."""
+"""Cluster DNS: the records a name has (table-driven from Services and EndpointSlices), the
+resolv.conf / hosts files a pod gets for each dnsPolicy, and which containers get them."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from kubeclient.rest import ApiClient
 from kubelet.dns.records import Record, Zone
 from kubelet.dns.resolvconf import HostResolv, hosts_file, resolv_conf
+from kubelet.kubelet import DnsSettings, Kubelet
+from kubelet.runtime.fake import FakeRuntime
 
 Obj = dict[str, Any]
 ZONE = "cluster.local."
@@ -110,3 +114,19 @@ def test_hosts_file() -> None:
     assert "127.0.0.1\tlocalhost\n" in text
     assert "10.244.1.5\tdb-0.db.team.svc.cluster.local\tdb-0\n" in text
     assert text.endswith("# Entries added by HostAliases.\n10.0.0.9\ta\tb\n")
+
+
+class _IsolatedRuntime(FakeRuntime):
+    isolated_rootfs = True
+
+
+def test_kubelet_mounts_resolv_conf_and_hosts_only_for_isolated_containers(tmp_path: Path) -> None:
+    pod_obj = {"metadata": {"name": "p", "namespace": "team", "uid": "u1"}, "spec": {"containers": [{"name": "c"}]}}
+    dns = DnsSettings(cluster_dns=["10.244.1.1"])
+    isolated = Kubelet(ApiClient("http://127.0.0.1:1"), "n1", _IsolatedRuntime(), data_dir=tmp_path, dns=dns)
+    mounts = {m["containerPath"]: Path(m["hostPath"]) for m in isolated.mounts_for(pod_obj, {}, "10.244.1.7")}
+    assert sorted(mounts) == ["/etc/hosts", "/etc/resolv.conf"]
+    assert "nameserver 10.244.1.1\n" in mounts["/etc/resolv.conf"].read_text()
+    assert "10.244.1.7\tp\n" in mounts["/etc/hosts"].read_text()
+    shared = Kubelet(ApiClient("http://127.0.0.1:1"), "n1", FakeRuntime(), data_dir=tmp_path, dns=dns)
+    assert shared.mounts_for(pod_obj, {}, "10.244.1.7") == []
