@@ -503,7 +503,37 @@ BATCH: Schema = {
     "SuccessPolicyRule": {1: s("succeededIndexes", ptr=True), 2: i32("succeededCount", ptr=True)},
 }
 
-SCHEMA: Schema = {**META, **CORE, **APPS, **BATCH}
+# ---- k8s.io/api/authorization/v1 and authentication/v1 (the self-reviews) -----------------
+
+AUTH: Schema = {
+    "SelfSubjectAccessReview": {1: m("metadata", "ObjectMeta"), 2: m("spec", "SelfSubjectAccessReviewSpec"),
+                                3: m("status", "SubjectAccessReviewStatus")},
+    "SelfSubjectAccessReviewSpec": {1: m("resourceAttributes", "ResourceAttributes", ptr=True),
+                                    2: m("nonResourceAttributes", "NonResourceAttributes", ptr=True)},
+    "ResourceAttributes": {
+        1: s("namespace"), 2: s("verb"), 3: s("group"), 4: s("version"), 5: s("resource"), 6: s("subresource"),
+        7: s("name"), 8: m("fieldSelector", "FieldSelectorAttributes", ptr=True),
+        9: m("labelSelector", "LabelSelectorAttributes", ptr=True),
+    },
+    "FieldSelectorAttributes": {1: s("rawSelector"), 2: rm("requirements", "FieldSelectorRequirement")},
+    "FieldSelectorRequirement": {1: s("key", always=True), 2: s("operator", always=True), 3: rs("values")},
+    "LabelSelectorAttributes": {1: s("rawSelector"), 2: rm("requirements", "LabelSelectorRequirement")},
+    "NonResourceAttributes": {1: s("path"), 2: s("verb")},
+    "SubjectAccessReviewStatus": {1: b("allowed", always=True), 4: b("denied"), 2: s("reason"),
+                                  3: s("evaluationError")},
+    "SelfSubjectRulesReview": {1: m("metadata", "ObjectMeta"), 2: m("spec", "SelfSubjectRulesReviewSpec"),
+                               3: m("status", "SubjectRulesReviewStatus")},
+    "SelfSubjectRulesReviewSpec": {1: s("namespace")},
+    "SubjectRulesReviewStatus": {1: rm("resourceRules", "ResourceRule"), 2: rm("nonResourceRules", "NonResourceRule"),
+                                 3: b("incomplete", always=True), 4: s("evaluationError")},
+    "ResourceRule": {1: rs("verbs"), 2: rs("apiGroups"), 3: rs("resources"), 4: rs("resourceNames")},
+    "NonResourceRule": {1: rs("verbs"), 2: rs("nonResourceURLs")},
+    "SelfSubjectReview": {1: m("metadata", "ObjectMeta"), 2: m("status", "SelfSubjectReviewStatus")},
+    "SelfSubjectReviewStatus": {1: m("userInfo", "UserInfo")},
+    "UserInfo": {1: s("username"), 2: s("uid"), 3: rs("groups")},
+}
+
+SCHEMA: Schema = {**META, **CORE, **APPS, **BATCH, **AUTH}
 
 # (apiVersion, kind) of a runtime.Unknown envelope → top-level message.
 TOP_LEVEL: dict[tuple[str, str], str] = {
@@ -516,6 +546,9 @@ TOP_LEVEL: dict[tuple[str, str], str] = {
     ("apps/v1", "Deployment"): "Deployment",
     ("apps/v1", "ReplicaSet"): "ReplicaSet",
     ("batch/v1", "Job"): "Job",
+    ("authorization.k8s.io/v1", "SelfSubjectAccessReview"): "SelfSubjectAccessReview",
+    ("authorization.k8s.io/v1", "SelfSubjectRulesReview"): "SelfSubjectRulesReview",
+    ("authentication.k8s.io/v1", "SelfSubjectReview"): "SelfSubjectReview",
 }
 
 # Typed clients encode DeleteOptions under their own group-version (or meta.k8s.io/v1).

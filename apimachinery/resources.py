@@ -34,6 +34,7 @@ class ResourceInfo:
     storage_prefix: str = ""  # Kubernetes' etcd prefix when it differs from the plural
     verbs: tuple[str, ...] = tuple(VERBS)
     has_status: bool = field(default=False)
+    stored: bool = True  # False: a create-only review answered by the server, never persisted
 
     @property
     def group_version(self) -> str:
@@ -89,6 +90,13 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("batch", "v1", "Job", "jobs", "job", True, (), ("all",), (_status("Job"),), has_status=True),
     ResourceInfo("coordination.k8s.io", "v1", "Lease", "leases", "lease", True, (), ()),
     ResourceInfo("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", True, (), ()),
+    # kube-py authorizes every request (Kubernetes' AlwaysAllow): these reviews say so.
+    ResourceInfo("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews",
+                 "selfsubjectaccessreview", False, verbs=("create",), stored=False),
+    ResourceInfo("authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews",
+                 "selfsubjectrulesreview", False, verbs=("create",), stored=False),
+    ResourceInfo("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", "selfsubjectreview",
+                 False, verbs=("create",), stored=False),
 )
 
 BY_GROUP_VERSION_PLURAL: dict[tuple[str, str, str], ResourceInfo] = {

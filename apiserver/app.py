@@ -16,7 +16,7 @@ from aiohttp import web
 
 from apimachinery import errors
 from apimachinery.errors import StatusError
-from apiserver import discovery, openapi, subresources
+from apiserver import discovery, openapi, reviews, subresources
 from apiserver.allocators import ServiceAllocator
 from apiserver.handlers import ResourceHandler, Target, json_response
 from apiserver.registry import Registry, now_rfc3339
@@ -44,6 +44,8 @@ class ApiServer:
         await self.storage.open()
         namespace_cache: WatchCache | None = None
         for resource in RESOURCES:
+            if not resource.stored:
+                continue
             cache = WatchCache(self.storage, resource.key_prefix(), kind=resource.kind,
                                api_version=resource.api_version)
             self.caches.append(cache)
@@ -179,8 +181,12 @@ class ApiServer:
     async def resource_request(self, request: web.Request, group: str, version: str,
                                rest: list[str]) -> web.StreamResponse:
         target = self.parse_target(group, version, rest)
-        handler = self.handler_for(target.resource)
         method = request.method
+        if not target.resource.stored:
+            if method != "POST" or target.name:
+                raise errors.method_not_allowed(method, target.resource.plural)
+            return await reviews.create(request, target.resource)
+        handler = self.handler_for(target.resource)
         if target.subresource in ("scale",):
             return await subresources.scale(handler, request, target)
         if target.subresource == "binding":

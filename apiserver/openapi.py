@@ -25,7 +25,7 @@ def _path(group: str, version: str) -> str:
 def openapi_v3_document(group: str, version: str) -> Obj:
     paths: Obj = {}
     for r in RESOURCES:
-        if (r.group, r.version) != (group, version):
+        if (r.group, r.version) != (group, version) or not r.stored:
             continue
         scope = "/namespaces/{namespace}" if r.namespaced else ""
         paths[f"{r.base_path()}{scope}/{r.plural}/{{name}}"] = {"patch": {

@@ -445,3 +445,11 @@ def test_field_numbers_match_kubectl_struct_tags() -> None:
                if (spec.name, number, spec.wire_name) not in tags}
     assert missing <= NEWER_THAN_KUBECTL_132, sorted(missing - NEWER_THAN_KUBECTL_132)
     assert all(spec.kind != MAP or not spec.repeated for fields in SCHEMA.values() for spec in fields.values())
+
+
+def test_self_subject_access_review_as_kubectl_auth_can_i_sends_it() -> None:
+    body = envelope("authorization.k8s.io/v1", "SelfSubjectAccessReview", b"".join([
+        msg(1), msg(2, msg(1, st(1, "default"), st(2, "create"), st(5, "pods"))), msg(3)]))
+    decoded = decode_object(body).obj
+    assert decoded["spec"] == {"resourceAttributes": {"namespace": "default", "verb": "create", "resource": "pods"}}
+    assert decoded["kind"] == "SelfSubjectAccessReview"
