@@ -456,6 +456,22 @@ class EndpointSlice(TopLevel):
     ports: list[EndpointPort] | None = None
 
 
+# ---- authorization.k8s.io/v1, authentication.k8s.io/v1: computed self-reviews ----------
+
+class SelfSubjectAccessReview(TopLevel):
+    spec: dict[str, Any] | None = None
+    status: dict[str, Any] | None = None
+
+
+class SelfSubjectRulesReview(TopLevel):
+    spec: dict[str, Any] | None = None
+    status: dict[str, Any] | None = None
+
+
+class SelfSubjectReview(TopLevel):
+    status: dict[str, Any] | None = None
+
+
 class Event(TopLevel):
     involved_object: ObjectReference
     reason: str | None = None
@@ -593,6 +609,9 @@ MODELS: dict[tuple[str, str], type[TopLevel]] = {
     ("apps", "Deployment"): Deployment, ("apps", "ReplicaSet"): ReplicaSet, ("batch", "Job"): Job,
     ("coordination.k8s.io", "Lease"): Lease, ("autoscaling", "Scale"): Scale,
     ("discovery.k8s.io", "EndpointSlice"): EndpointSlice,
+    ("authorization.k8s.io", "SelfSubjectAccessReview"): SelfSubjectAccessReview,
+    ("authorization.k8s.io", "SelfSubjectRulesReview"): SelfSubjectRulesReview,
+    ("authentication.k8s.io", "SelfSubjectReview"): SelfSubjectReview,
 }
 
 
