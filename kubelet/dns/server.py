@@ -145,7 +145,27 @@ class _Udp(asyncio.DatagramProtocol):
     async def _answer(self, data: bytes, addr: Any) -> None:
         reply = await self.server.handle(data)
         if reply is not None and self.transport is not None:
-            self.transport.sendto(reply, addr)
+            self.transport.sendto(fit_udp(data, reply), addr)
+
+
+def udp_limit(query: bytes) -> int:
+    """512 bytes, or the payload size the client advertised in an EDNS0 OPT record."""
+    try:
+        request = DNSRecord.parse(query)
+    except Exception:  # noqa: BLE001 - the query parsed once already; be safe anyway
+        return 512
+    sizes = [rr.rclass for rr in request.ar if rr.rtype == QTYPE.OPT]
+    return max(512, sizes[0]) if sizes else 512
+
+
+def fit_udp(query: bytes, reply: bytes) -> bytes:
+    """A reply too big for UDP goes back empty with the TC bit, so the client asks over TCP."""
+    if len(reply) <= udp_limit(query):
+        return reply
+    truncated = DNSRecord.parse(reply)
+    truncated.rr, truncated.auth, truncated.ar = [], [], []
+    truncated.header.tc = 1
+    return truncated.pack()
 
 
 async def _tcp_client(server: DnsServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

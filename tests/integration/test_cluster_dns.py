@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from dnslib import QTYPE, RCODE, DNSRecord
+from dnslib import EDNS0, QTYPE, RCODE, DNSRecord
 
 from kubeclient.rest import ApiClient
 from kubelet.dns.records import Zone
-from kubelet.dns.server import DnsConfig, DnsServer, _bound, _Udp, run_dns
+from kubelet.dns.server import DnsConfig, DnsServer, _bound, _Udp, fit_udp, run_dns
 from tests.fixtures.apiserver import ApiServerProcess, free_port
 from tests.fixtures.wait import eventually
 
@@ -119,3 +119,18 @@ async def test_silent_upstream_is_servfail() -> None:
     reply = DNSRecord.parse(await server.handle(DNSRecord.question("example.org", "A").pack()))
     assert reply.header.rcode == RCODE.SERVFAIL
     assert await server.handle(b"\x00garbage") is None
+
+
+def test_large_answers_are_truncated_over_udp_and_whole_over_tcp() -> None:
+    endpoints = [{"addresses": [f"10.244.{i // 200}.{i % 200 + 1}"]} for i in range(80)]
+    slices = [{"addressType": "IPv4", "endpoints": endpoints}]
+    zone = Zone("cluster.local", lambda _ns, _n: {"metadata": {"name": "big"}, "spec": {"clusterIP": "None"}},
+                lambda _ns, _n: slices)
+    query = DNSRecord.question("big.ns.svc.cluster.local", "A").pack()
+    whole = asyncio.run(DnsServer(zone, []).handle(query))
+    assert whole is not None and len(DNSRecord.parse(whole).rr) == 80 and len(whole) > 512
+    cut = DNSRecord.parse(fit_udp(query, whole))
+    assert cut.header.tc == 1 and not cut.rr
+    edns = DNSRecord.question("big.ns.svc.cluster.local", "A")
+    edns.add_ar(EDNS0(udp_len=4096))
+    assert fit_udp(edns.pack(), whole) == whole
