@@ -84,7 +84,8 @@ class Proxier:
     def desired_ports(self) -> list[rules.ServicePort]:
         out: list[rules.ServicePort] = []
         for service in self.services.list():
-            out.extend(rules.service_ports(service, self.slices.by_index(SERVICE_INDEX, meta_key(service))))
+            slices = self.slices.by_index(SERVICE_INDEX, meta_key(service))
+            out.extend(rules.service_ports(service, slices, self.config.node_name))
         return out
 
     async def current(self) -> rules.Existing:

@@ -11,10 +11,13 @@ kube-proxy, Docker or the CNI plugins on the same node are never touched:
 * `KP-SEP-<hash>`: mark hairpin traffic (the endpoint calling its own Service) for SNAT,
   then `DNAT` with `-p PROTO` in the same rule (iptables refuses `--to-destination IP:PORT`
   without it);
-* `KP-NODEPORTS` → `KP-EXT-<hash>`: mark for masquerade, then the service chain;
+* `KP-NODEPORTS` → `KP-EXT-<hash>`: mark for masquerade, then the service chain; with
+  `externalTrafficPolicy: Local`, no masquerade and `KP-SVL-<hash>` (this node's endpoints
+  only), pods and the node itself short-circuited to the service chain;
+* `internalTrafficPolicy: Local`: the ClusterIP rule jumps to `KP-SVL-<hash>`;
 * `KP-MARK-MASQ` / `KP-POSTROUTING` (from POSTROUTING): the 0x4000 mark and MASQUERADE;
 * filter `KP-SERVICES` / `KP-EXTERNAL-SERVICES`: REJECT for ports with no ready endpoint,
-  so clients fail fast instead of timing out.
+  so clients fail fast instead of timing out; DROP for a Local policy without a local one.
 
 Every sync rewrites all our chains in one transaction; chains we no longer want are
 flushed and deleted (`-X`) in the same blob, and jumps from the built-in chains are only
@@ -35,7 +38,7 @@ NODEPORTS = "KP-NODEPORTS"
 POSTROUTING = "KP-POSTROUTING"
 MARK_MASQ = "KP-MARK-MASQ"
 MASQ_MARK = "0x4000"
-PER_SERVICE_PREFIXES = ("KP-SVC-", "KP-SEP-", "KP-EXT-")
+PER_SERVICE_PREFIXES = ("KP-SVC-", "KP-SVL-", "KP-SEP-", "KP-EXT-")
 NAT_FIXED = (SERVICES, NODEPORTS, POSTROUTING, MARK_MASQ)
 FILTER_FIXED = (SERVICES, EXTERNAL_SERVICES)
 PROXYABLE_PROTOCOLS = ("TCP", "UDP", "SCTP")
@@ -89,6 +92,9 @@ class ServicePort:
     node_port: int = 0
     affinity_seconds: int = 0
     endpoints: tuple[Endpoint, ...] = ()
+    internal_local: bool = False  # internalTrafficPolicy: Local
+    external_local: bool = False  # externalTrafficPolicy: Local (NodePorts)
+    local_endpoints: tuple[Endpoint, ...] = ()  # the endpoints on this proxy's node
 
     @property
     def key(self) -> str:
@@ -103,6 +109,23 @@ class ServicePort:
     @property
     def ext_chain(self) -> str:
         return "KP-EXT-" + port_proto_hash(self.key, self.protocol)
+
+    @property
+    def svl_chain(self) -> str:
+        """The local-endpoints-only chain a Local traffic policy uses."""
+        return "KP-SVL-" + port_proto_hash(self.key, self.protocol)
+
+    @property
+    def internal_endpoints(self) -> tuple[Endpoint, ...]:
+        return self.local_endpoints if self.internal_local else self.endpoints
+
+    @property
+    def external_endpoints(self) -> tuple[Endpoint, ...]:
+        return self.local_endpoints if self.external_local else self.endpoints
+
+    @property
+    def uses_local_chain(self) -> bool:
+        return bool(self.local_endpoints) and (self.internal_local or (self.external_local and bool(self.node_port)))
 
     def sep_chain(self, endpoint: Endpoint) -> str:
         return "KP-SEP-" + port_proto_hash(self.key, self.protocol, str(endpoint))
@@ -135,10 +158,11 @@ def _has_cluster_ip(spec: Obj) -> bool:
     return bool(ip) and ip != "None" and spec.get("type") != "ExternalName"
 
 
-def usable_endpoints(slices: list[Obj], port_name: str, protocol: str) -> tuple[Endpoint, ...]:
+def usable_endpoints(slices: list[Obj], port_name: str, protocol: str, node_name: str = "") -> tuple[Endpoint, ...]:
     """kube-proxy's endpoint choice from a Service's EndpointSlices: the ready endpoints of
     the slice port named like the Service port; when none is ready, the serving endpoints
-    that are terminating (KEP-1669), so connections drain instead of being refused."""
+    that are terminating (KEP-1669), so connections drain instead of being refused. With
+    `node_name`, only the endpoints on that node (for Local traffic policies)."""
     ready: set[Endpoint] = set()
     terminating: set[Endpoint] = set()
     for slice_ in slices:
@@ -149,6 +173,8 @@ def usable_endpoints(slices: list[Obj], port_name: str, protocol: str) -> tuple[
                     or not port.get("port"):
                 continue
             for endpoint in slice_.get("endpoints") or []:
+                if node_name and endpoint.get("nodeName") != node_name:
+                    continue
                 conditions = endpoint.get("conditions") or {}
                 for ip in (endpoint.get("addresses") or [])[:1]:
                     if conditions.get("ready") is not False:  # unset means ready
@@ -162,8 +188,9 @@ def _ip_order(ip: str) -> tuple[int, ...]:
     return tuple(int(x) for x in ip.split(".")) if "." in ip else (0,)
 
 
-def service_ports(service: Obj, slices: list[Obj]) -> list[ServicePort]:
-    """The proxyable ports of one Service (none for ExternalName or headless Services)."""
+def service_ports(service: Obj, slices: list[Obj], node_name: str = "") -> list[ServicePort]:
+    """The proxyable ports of one Service (none for ExternalName or headless Services), seen
+    from the proxy on `node_name` (which decides what is local)."""
     spec = service.get("spec") or {}
     if not _has_cluster_ip(spec):
         return []
@@ -179,9 +206,12 @@ def service_ports(service: Obj, slices: list[Obj]) -> list[ServicePort]:
             continue
         name = port.get("name") or ""
         node_port = int(port.get("nodePort") or 0) if spec.get("type") in ("NodePort", "LoadBalancer") else 0
+        internal_local = spec.get("internalTrafficPolicy") == "Local"
+        external_local = bool(node_port) and spec.get("externalTrafficPolicy") == "Local"
+        local = usable_endpoints(slices, name, protocol, node_name) if (internal_local or external_local) else ()
         out.append(ServicePort(meta.get("namespace", ""), meta["name"], name, protocol, spec["clusterIP"],
-                               int(port["port"]), node_port, affinity,
-                               usable_endpoints(slices, name, protocol)))
+                               int(port["port"]), node_port, affinity, usable_endpoints(slices, name, protocol),
+                               internal_local, external_local, local))
     return out
 
 
@@ -223,28 +253,57 @@ def _recent(chain: str) -> str:
     return f"-m recent --name {chain} --mask 255.255.255.255 --rsource"
 
 
+def _balance(chain: str, sp: ServicePort, endpoints: tuple[Endpoint, ...]) -> list[str]:
+    """Affinity checks, then one `statistic` rule per endpoint: 1/n, 1/(n-1), …, 1."""
+    rules: list[str] = []
+    if sp.affinity_seconds:
+        for ep in endpoints:
+            sep = sp.sep_chain(ep)
+            rules.append(f"-A {chain} {_comment(f'{sp.key} -> {ep}')} {_recent(sep)} --rcheck "
+                         f"--seconds {sp.affinity_seconds} --reap -j {sep}")
+    count = len(endpoints)
+    for index, ep in enumerate(endpoints):
+        left = count - index
+        chance = f" -m statistic --mode random --probability {probability(left)}" if left > 1 else ""
+        rules.append(f"-A {chain} {_comment(f'{sp.key} -> {ep}')}{chance} -j {sp.sep_chain(ep)}")
+    return rules
+
+
 def _service_rules(sp: ServicePort, cluster_cidr: str) -> list[str]:
-    """The KP-SVC chain and one KP-SEP chain per endpoint."""
+    """The KP-SVC chain, the KP-SVL chain for a Local policy, and one KP-SEP chain per endpoint."""
     svc = sp.svc_chain
     rules: list[str] = []
     if cluster_cidr:
         rules.append(f"-A {svc} {_comment(sp.key + ' cluster IP')} {_proto(sp.protocol)} ! -s {cluster_cidr} "
                      f"-d {sp.cluster_ip}/32 --dport {sp.port} -j {MARK_MASQ}")
-    if sp.affinity_seconds:
-        for ep in sp.endpoints:
-            sep = sp.sep_chain(ep)
-            rules.append(f"-A {svc} {_comment(f'{sp.key} -> {ep}')} {_recent(sep)} --rcheck "
-                         f"--seconds {sp.affinity_seconds} --reap -j {sep}")
-    count = len(sp.endpoints)
-    for index, ep in enumerate(sp.endpoints):
-        left = count - index
-        chance = f" -m statistic --mode random --probability {probability(left)}" if left > 1 else ""
-        rules.append(f"-A {svc} {_comment(f'{sp.key} -> {ep}')}{chance} -j {sp.sep_chain(ep)}")
+    rules += _balance(svc, sp, sp.endpoints)
+    if sp.uses_local_chain:
+        rules += _balance(sp.svl_chain, sp, sp.local_endpoints)
     for ep in sp.endpoints:
         sep = sp.sep_chain(ep)
         rules.append(f"-A {sep} {_comment(sp.key)} -s {ep.ip}/32 -j {MARK_MASQ}")
         recent = f" {_recent(sep)} --set" if sp.affinity_seconds else ""
         rules.append(f"-A {sep} {_comment(sp.key)}{recent} {_proto(sp.protocol)} -j DNAT --to-destination {ep}")
+    return rules
+
+
+def _external_rules(sp: ServicePort, cluster_cidr: str) -> list[str]:
+    """KP-EXT: Cluster policy masquerades and balances over every endpoint; Local keeps the
+    client's address and only uses this node's endpoints, except for traffic from pods and
+    from the node itself, which may go anywhere (kube-proxy's short-circuit)."""
+    ext = sp.ext_chain
+    if not sp.external_local:
+        why = _comment(f"masquerade traffic for {sp.key} external destinations")
+        return [f"-A {ext} {why} -j {MARK_MASQ}", f"-A {ext} -j {sp.svc_chain}"]
+    rules = []
+    if cluster_cidr:
+        rules.append(f"-A {ext} {_comment(f'pod traffic for {sp.key} external destinations')} -s {cluster_cidr} "
+                     f"-j {sp.svc_chain}")
+    rules += [f"-A {ext} {_comment(f'masquerade LOCAL traffic for {sp.key} external destinations')} "
+              f"-m addrtype --src-type LOCAL -j {MARK_MASQ}",
+              f"-A {ext} {_comment(f'route LOCAL traffic for {sp.key} external destinations')} "
+              f"-m addrtype --src-type LOCAL -j {sp.svc_chain}",
+              f"-A {ext} -j {sp.svl_chain}"]
     return rules
 
 
@@ -264,34 +323,41 @@ def desired_nat(ports: list[ServicePort], cluster_cidr: str = "") -> tuple[list[
         if not sp.endpoints:
             continue
         chains.append(sp.svc_chain)
+        if sp.uses_local_chain:
+            chains.append(sp.svl_chain)
         chains.extend(sp.sep_chain(ep) for ep in sp.endpoints)
-        service_rules.append(f"-A {SERVICES} {_comment(sp.key + ' cluster IP')} {_proto(sp.protocol)} "
-                             f"-d {sp.cluster_ip}/32 --dport {sp.port} -j {sp.svc_chain}")
+        if sp.internal_endpoints:
+            target = sp.svl_chain if sp.internal_local else sp.svc_chain
+            service_rules.append(f"-A {SERVICES} {_comment(sp.key + ' cluster IP')} {_proto(sp.protocol)} "
+                                 f"-d {sp.cluster_ip}/32 --dport {sp.port} -j {target}")
         chain_rules.extend(_service_rules(sp, cluster_cidr))
-        if sp.node_port:
+        if sp.node_port and sp.external_endpoints:
             chains.append(sp.ext_chain)
             nodeport_rules.append(f"-A {NODEPORTS} {_comment(sp.key)} {_proto(sp.protocol)} "
                                   f"--dport {sp.node_port} -j {sp.ext_chain}")
-            why = _comment(f"masquerade traffic for {sp.key} external destinations")
-            chain_rules.append(f"-A {sp.ext_chain} {why} -j {MARK_MASQ}")
-            chain_rules.append(f"-A {sp.ext_chain} -j {sp.svc_chain}")
+            chain_rules.extend(_external_rules(sp, cluster_cidr))
     last = _comment("kube-py service nodeports; NOTE: this must be the last rule in this chain")
     service_rules.append(f"-A {SERVICES} {last} -m addrtype --dst-type LOCAL -j {NODEPORTS}")
     return chains, rules + service_rules + nodeport_rules + chain_rules
 
 
 def desired_filter(ports: list[ServicePort]) -> list[str]:
-    """REJECT rules for ports without ready endpoints, like kube-proxy's filter KUBE-SERVICES."""
+    """Like kube-proxy's filter chains: REJECT for ports without ready endpoints, DROP for
+    Local-policy ports without an endpoint on this node."""
     rules: list[str] = []
     for sp in sorted(ports, key=lambda p: (p.key, p.protocol)):
-        if sp.endpoints:
-            continue
-        why = _comment(f"{sp.key} has no endpoints")
-        rules.append(f"-A {SERVICES} {why} {_proto(sp.protocol)} -d {sp.cluster_ip}/32 --dport {sp.port} "
-                     "-j REJECT --reject-with icmp-port-unreachable")
-        if sp.node_port:
+        if not sp.endpoints:
+            why, verdict = _comment(f"{sp.key} has no endpoints"), "REJECT --reject-with icmp-port-unreachable"
+            internal, external = True, bool(sp.node_port)
+        else:
+            why, verdict = _comment(f"{sp.key} has no local endpoints"), "DROP"
+            internal, external = not sp.internal_endpoints, bool(sp.node_port) and not sp.external_endpoints
+        if internal:
+            rules.append(f"-A {SERVICES} {why} {_proto(sp.protocol)} -d {sp.cluster_ip}/32 --dport {sp.port} "
+                         f"-j {verdict}")
+        if external:
             rules.append(f"-A {EXTERNAL_SERVICES} {why} -m addrtype --dst-type LOCAL {_proto(sp.protocol)} "
-                         f"--dport {sp.node_port} -j REJECT --reject-with icmp-port-unreachable")
+                         f"--dport {sp.node_port} -j {verdict}")
     return rules
 
 

@@ -59,8 +59,9 @@ def udp():
 threading.Thread(target=udp, daemon=True).start()
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        self.send_response(200); self.send_header("Content-Length", str(len(name))); self.end_headers()
-        self.wfile.write(name)
+        body = name + b" " + self.client_address[0].encode() if self.path == "/ip" else name
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
     def log_message(self, *a): pass
 http.server.ThreadingHTTPServer(("0.0.0.0", int(sys.argv[2])), H).serve_forever()
 """
@@ -300,11 +301,12 @@ async def endpoints_controller(client: ApiClient) -> AsyncIterator[None]:
     and mirrored from hand-made Endpoints, plus Endpoints for `get ep`."""
     from controllers.manager import run_controller_manager
 
-    try:
-        await client.create("nodes", {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-1"}})
-    except StatusError as exc:
-        if exc.code != 409:
-            raise
+    for node in ("node-1", "node-2"):  # the proxy runs as node-1; node-2 is another node's pods
+        try:
+            await client.create("nodes", {"apiVersion": "v1", "kind": "Node", "metadata": {"name": node}})
+        except StatusError as exc:
+            if exc.code != 409:
+                raise
     stop = asyncio.Event()
     task = asyncio.create_task(run_controller_manager(
         client, ["endpoints", "endpointslice", "endpointslicemirroring"], leader_elect=False, stop=stop))
@@ -317,10 +319,10 @@ async def endpoints_controller(client: ApiClient) -> AsyncIterator[None]:
 
 
 async def make_pod(client: ApiClient, namespace: str, name: str, *, port_name: str = "http",
-                   labels: dict[str, str] | None = None) -> None:
+                   labels: dict[str, str] | None = None, node: str = "node-1") -> None:
     pod = {"apiVersion": "v1", "kind": "Pod",
            "metadata": {"name": name, "labels": labels or {"app": "web"}},
-           "spec": {"nodeName": "node-1", "containers": [{
+           "spec": {"nodeName": node, "containers": [{
                "name": "web", "image": "busybox",
                "ports": [{"name": port_name, "containerPort": BACKEND_PORT, "protocol": "TCP"}]}]}}
     await client.create("pods", pod, namespace)
@@ -605,6 +607,36 @@ async def test_udp_flows_to_a_removed_endpoint_are_flushed(
     # Without the flush the flow would keep reaching the (still running) removed backend.
     await eventually(moved, 20, f"the flow leaves {sticky} for {other}")
     assert set(await lab.udp(ip, 53, 40053, 5)) == {other}
+
+
+async def test_local_traffic_policies(lab: Lab, client: ApiClient, namespace: str,
+                                     endpoints_controller: None) -> None:
+    """internalTrafficPolicy/externalTrafficPolicy Local: only this node's endpoints (b1, b2 on
+    node-1; b3 is on node-2), the client's own address kept on NodePorts, DROP without any."""
+    for name, node in (("b1", "node-1"), ("b2", "node-1"), ("b3", "node-2")):
+        await make_pod(client, namespace, name, labels={"app": "pol", "node": node}, node=node)
+    internal = await make_service(client, namespace, "itp", selector={"app": "pol"}, internalTrafficPolicy="Local")
+    url = f"http://{internal['spec']['clusterIP']}/"
+    await wait_for_backends(lab, url, {"b1", "b2"})
+    assert set(await lab.fetch(url, 30)) == {"b1", "b2"}
+
+    external = await make_service(client, namespace, "etp", kind="NodePort", selector={"app": "pol"},
+                                  externalTrafficPolicy="Local")
+    node_port = external["spec"]["ports"][0]["nodePort"]
+    node_url = f"http://{NODE_IP}:{node_port}/ip"
+    answers = await wait_for_backends(lab, node_url, {f"b1 {CLIENT_IP}", f"b2 {CLIENT_IP}"}, f"{lab.prefix}c")
+    assert answers, "the NodePort answered from this node's endpoints with the client's own address"
+    cluster_ip_url = f"http://{external['spec']['clusterIP']}/"
+    await eventually(lambda: _serves(lab, cluster_ip_url, "b3"), 20, "the ClusterIP still reaches b3")
+
+    away = await make_service(client, namespace, "away", selector={"app": "pol", "node": "node-2"},
+                              internalTrafficPolicy="Local")
+
+    async def dropped() -> bool:
+        return f"{namespace}/away:http has no local endpoints" in sh("ip", "netns", "exec", lab.node, "iptables-save",
+                                                                 "-t", "filter").stdout
+    await eventually(dropped, 20, "a DROP for the service without local endpoints")
+    assert all(a.startswith("error") for a in await lab.fetch(f"http://{away['spec']['clusterIP']}/", 2))
 
 
 async def test_kubelet_runs_the_proxy_and_cleanup_on_exit(lab: Lab, client: ApiClient, namespace: str,

@@ -233,3 +233,45 @@ def test_cleanup_removes_everything_of_ours() -> None:
     assert "-X KP-SVC-OLDOLDOLDOLDOLDOL" in blob and "-X KP-EXTERNAL-SERVICES" in blob
     assert "DOCKER" not in blob
     assert rules.cleanup_blob(rules.Existing()) == ""
+
+
+def local_slices() -> list[Obj]:
+    here, there = ep("10.1.0.2"), ep("10.1.0.3")
+    here["nodeName"], there["nodeName"] = "node-1", "node-2"
+    return [slice_of([{"port": 8080}], here, there)]
+
+
+def test_internal_traffic_policy_local_uses_only_this_nodes_endpoints() -> None:
+    [sp] = rules.service_ports(service(internalTrafficPolicy="Local"), local_slices(), "node-1")
+    assert sp.local_endpoints == (Endpoint("10.1.0.2", 8080),)
+    blob = rules.render([sp])
+    assert f'-A KP-SERVICES -m comment --comment "ns/web cluster IP" -p tcp -m tcp -d 10.96.0.10/32 --dport 80 ' \
+           f"-j {sp.svl_chain}" in blob
+    assert [r for r in svc_rules(blob, sp.svl_chain)] == [
+        f'-A {sp.svl_chain} -m comment --comment "ns/web -> 10.1.0.2:8080" -j {sp.sep_chain(Endpoint("10.1.0.2", 8080))}']
+    [elsewhere] = rules.service_ports(service(internalTrafficPolicy="Local"), local_slices(), "node-3")
+    blob = rules.render([elsewhere])
+    assert ('-A KP-SERVICES -m comment --comment "ns/web has no local endpoints" -p tcp -m tcp -d 10.96.0.10/32 '
+            "--dport 80 -j DROP") in blob
+    assert "-d 10.96.0.10/32 --dport 80 -j KP-S" not in blob  # no ClusterIP DNAT on a node without endpoints
+
+
+def test_external_traffic_policy_local_keeps_the_client_address() -> None:
+    svc = service(kind="NodePort", ports=[{"port": 80, "nodePort": 30080}], externalTrafficPolicy="Local")
+    [sp] = rules.service_ports(svc, local_slices(), "node-1")
+    blob = rules.render([sp], cluster_cidr="10.244.0.0/16")
+    assert svc_rules(blob, sp.ext_chain) == [
+        f'-A {sp.ext_chain} -m comment --comment "pod traffic for ns/web external destinations" '
+        f"-s 10.244.0.0/16 -j {sp.svc_chain}",
+        f'-A {sp.ext_chain} -m comment --comment "masquerade LOCAL traffic for ns/web external destinations" '
+        "-m addrtype --src-type LOCAL -j KP-MARK-MASQ",
+        f'-A {sp.ext_chain} -m comment --comment "route LOCAL traffic for ns/web external destinations" '
+        f"-m addrtype --src-type LOCAL -j {sp.svc_chain}",
+        f"-A {sp.ext_chain} -j {sp.svl_chain}"]
+    # The ClusterIP still balances over every endpoint.
+    assert f"-d 10.96.0.10/32 --dport 80 -j {sp.svc_chain}" in blob
+    [elsewhere] = rules.service_ports(svc, local_slices(), "node-3")
+    blob = rules.render([elsewhere])
+    assert ('-A KP-EXTERNAL-SERVICES -m comment --comment "ns/web has no local endpoints" -m addrtype --dst-type '
+            "LOCAL -p tcp -m tcp --dport 30080 -j DROP") in blob
+    assert "--dport 30080 -j KP-EXT" not in blob
