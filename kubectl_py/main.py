@@ -19,7 +19,7 @@ from kubectl_py.errors import CliError, UsageError, render
 from kubectl_py.session import GlobalOptions, Streams, open_session, parse_timeout
 
 COMMAND_MODULES = ("get", "apply", "delete", "describe", "rollout", "mutate", "generators", "edit", "logs",
-                   "info", "config", "whypending", "completion")
+                   "info", "config", "whypending", "completion", "auth")
 
 
 def build_parser() -> cli.Parser:
@@ -54,7 +54,7 @@ def split_dashes(argv: list[str]) -> tuple[list[str], list[str]]:
 
 def _command_path(args: argparse.Namespace) -> str:
     parts = [getattr(args, "command", None) or ""]
-    for attr in ("rollout_verb", "config_verb", "set_what", "create_kind"):
+    for attr in ("rollout_verb", "config_verb", "set_what", "create_kind", "auth_verb"):
         if getattr(args, attr, None):
             parts.append(getattr(args, attr))
     return " ".join(p for p in parts if p)
