@@ -193,7 +193,7 @@ class ApiServer:
             return await subresources.binding(handler, request, target)
         if target.subresource == "finalize":
             return await subresources.finalize(handler, request, target)
-        if target.subresource in ("log", "exec"):
+        if target.subresource in ("log", "exec", "portforward"):
             nodes = self.handler_for(lookup("", "v1", "nodes"))  # type: ignore[arg-type]
             return await subresources.pod_proxy(handler, request, target, nodes)
         if not target.name:

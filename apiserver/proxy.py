@@ -9,6 +9,7 @@ stderr come back on channels 1 and 2, and the exit status on channel 3.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from typing import Any
 
@@ -122,3 +123,39 @@ async def exec_(request: web.Request, pod: dict[str, Any], base: str) -> web.Str
     await ws.send_bytes(b"\x03" + orjson.dumps(status))
     await ws.close()
     return ws
+
+
+PORT_FORWARD_PROTOCOLS = ("SPDY/3.1+portforward.k8s.io",)
+
+
+async def port_forward(request: web.Request, pod: dict[str, Any], base: str) -> web.StreamResponse:
+    """Relay the client's WebSocket (a tunnelled SPDY session) to the kubelet, byte for byte."""
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        raise errors.bad_request("Upgrade request required")
+    meta = pod["metadata"]
+    url = f"{base.replace('http://', 'ws://', 1)}/portForward/{meta['namespace']}/{meta['name']}"
+    async with aiohttp.ClientSession() as session:
+        try:
+            upstream = await session.ws_connect(url, protocols=PORT_FORWARD_PROTOCOLS, autoping=True)
+        except aiohttp.ClientError as exc:
+            raise errors.service_unavailable(f"cannot reach the kubelet on {base}: {exc}") from None
+        ws = web.WebSocketResponse(protocols=PORT_FORWARD_PROTOCOLS, autoping=True, heartbeat=None)
+        await ws.prepare(request)
+
+        async def pump(source: Any, sink: Any) -> None:
+            async for message in source:
+                if message.type != aiohttp.WSMsgType.BINARY:
+                    break
+                await sink.send_bytes(message.data)
+            await sink.close()
+
+        tasks = [asyncio.create_task(pump(ws, upstream)), asyncio.create_task(pump(upstream, ws))]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await upstream.close()
+            await ws.close()
+        return ws

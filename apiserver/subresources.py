@@ -131,7 +131,7 @@ async def finalize(handler: ResourceHandler, request: web.Request, target: Targe
 
 async def pod_proxy(handler: ResourceHandler, request: web.Request, target: Target,
                     nodes: ResourceHandler) -> web.StreamResponse:
-    """pods/log and pods/exec go to the kubelet on the pod's node."""
+    """pods/log, pods/exec and pods/portforward go to the kubelet on the pod's node."""
     from apiserver import proxy
 
     pod = await handler.registry.get(target.namespace, target.name)
@@ -142,4 +142,6 @@ async def pod_proxy(handler: ResourceHandler, request: web.Request, target: Targ
     base = proxy.kubelet_url(cached.obj if cached else None, node_name)
     if target.subresource == "log":
         return await proxy.logs(request, pod, base)
+    if target.subresource == "portforward":
+        return await proxy.port_forward(request, pod, base)
     return await proxy.exec_(request, pod, base)

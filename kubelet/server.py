@@ -1,18 +1,23 @@
-"""The kubelet's own HTTP endpoint, which the API server proxies `pods/log` and
-`pods/exec` to: container logs (streamed with `follow`) and one-shot command execution."""
+"""The kubelet's own HTTP endpoint, which the API server proxies `pods/log`, `pods/exec` and
+`pods/portforward` to: container logs (streamed with `follow`), one-shot command
+execution, and the WebSocket that carries a port-forward's SPDY session."""
 
 from __future__ import annotations
 
 import base64
 from typing import TYPE_CHECKING
 
+import aiohttp
 import orjson
 from aiohttp import web
 
+from kubelet.portforward import PortForwardSession
 from kubelet.runtime.interface import DriverError
 
 if TYPE_CHECKING:
     from kubelet.kubelet import Kubelet
+
+PORT_FORWARD_PROTOCOLS = ("SPDY/3.1+portforward.k8s.io",)
 
 
 def _find(kubelet: Kubelet, namespace: str, pod: str, container: str, previous: bool = False) -> str:
@@ -61,12 +66,35 @@ async def build_server(kubelet: Kubelet, host: str, port: int) -> web.AppRunner:
         return web.json_response({"exitCode": result.exit_code, "stdout": base64.b64encode(result.stdout).decode(),
                                   "stderr": base64.b64encode(result.stderr).decode()})
 
+    async def port_forward(request: web.Request) -> web.StreamResponse:
+        ns, name = request.match_info["ns"], request.match_info["pod"]
+        pod = next((w.pod for w in kubelet.workers.values()
+                    if w.pod["metadata"]["namespace"] == ns and w.pod["metadata"]["name"] == name), None)
+        if pod is None:
+            raise web.HTTPNotFound(text=f'pod "{name}" not found on node {kubelet.node_name}')
+        current = kubelet.pods.get(f"{ns}/{name}") or pod
+        pod_ip = (current.get("status") or {}).get("podIP") or kubelet.node_ip
+        ws = web.WebSocketResponse(protocols=PORT_FORWARD_PROTOCOLS, autoping=True, heartbeat=None)
+        await ws.prepare(request)
+        session = PortForwardSession(ws.send_bytes, pod_ip, name, pod["metadata"].get("uid", ""))
+        try:
+            async for message in ws:
+                if message.type == aiohttp.WSMsgType.BINARY and not await session.feed(message.data):
+                    break
+                if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.ERROR):
+                    break
+        finally:
+            await session.close()
+            await ws.close()
+        return ws
+
     async def healthz(_: web.Request) -> web.Response:
         return web.Response(text="ok")
 
     app = web.Application()
     app.router.add_get("/containerLogs/{ns}/{pod}/{container}", logs)
     app.router.add_post("/exec/{ns}/{pod}/{container}", exec_)
+    app.router.add_get("/portForward/{ns}/{pod}", port_forward)
     app.router.add_get("/healthz", healthz)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

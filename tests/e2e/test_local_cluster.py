@@ -5,6 +5,7 @@ the stock kubectl reads their logs, execs into them and watches rollouts complet
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import subprocess
 import uuid
@@ -20,7 +21,7 @@ from kubeclient.rest import ApiClient
 from kubelet.kubelet import Kubelet
 from kubelet.runtime.process import ProcessRuntime
 from scheduler.scheduler import Scheduler
-from tests.fixtures.apiserver import ApiServerProcess
+from tests.fixtures.apiserver import ApiServerProcess, free_port
 from tests.fixtures.wait import eventually
 
 
@@ -183,3 +184,72 @@ async def test_kubectl_py_logs_and_exec(cluster: ApiClient, ns: str, api_server:
     result = await kubectl_py("exec", "chatty", "--", "sh", "-c", "echo out; exit 4")
     assert result.stdout == "out\n"
     assert result.returncode == 4, result.stderr
+
+
+ECHO_SERVER = """
+import socket, sys, threading
+server = socket.socket()
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", int(sys.argv[1])))
+server.listen(16)
+def serve(conn):
+    with conn:
+        while data := conn.recv(65536):
+            conn.sendall(data)
+while True:
+    threading.Thread(target=serve, args=(server.accept()[0],), daemon=True).start()
+"""
+
+
+async def test_stock_kubectl_port_forward(cluster: ApiClient, ns: str, api_server: ApiServerProcess,
+                                          tmp_path: Path) -> None:
+    """kubectl port-forward: its WebSocket-tunnelled SPDY session through the API server to the
+    kubelet, two concurrent connections echoing a megabyte each, and a port nobody listens on
+    reported on the error stream."""
+    pod_port, local_port, dead_port, dead_local = free_port(), free_port(), free_port(), free_port()
+    await cluster.create("pods", pod("echo", ["python3", "-c", ECHO_SERVER, str(pod_port)]), ns)
+    await eventually(lambda: _is(phase(cluster, ns, "echo"), "Running"), what="echo server running")
+    await eventually(lambda: _accepts(pod_port), what="echo server listening")
+    cmd = ["kubectl", "--kubeconfig", str(api_server.kubeconfig), "--cache-dir", str(tmp_path / "cache"), "-n", ns,
+           "port-forward", "pod/echo", f"{local_port}:{pod_port}", f"{dead_local}:{dead_port}"]
+    forward = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE,
+                                                   stderr=asyncio.subprocess.PIPE,
+                                                   env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    try:
+        assert forward.stdout is not None
+        first = await asyncio.wait_for(forward.stdout.readline(), 30)
+        assert first.decode() == f"Forwarding from 127.0.0.1:{local_port} -> {pod_port}\n"
+        payloads = [os.urandom(1 << 20), os.urandom(1 << 20)]
+        echoed = await asyncio.gather(*(_echo(local_port, p) for p in payloads))
+        assert echoed == payloads
+        # Nothing listens on dead_port: the kubelet says so on the error stream, and kubectl
+        # (client-go) then drops the whole session, as against a real cluster.
+        _, writer = await asyncio.open_connection("127.0.0.1", dead_local)
+        assert await asyncio.wait_for(forward.wait(), 30) == 1
+        assert forward.stderr is not None
+        err = (await forward.stderr.read()).decode()
+        assert f"error forwarding port {dead_port} to pod echo" in err
+        assert f"dial tcp4 127.0.0.1:{dead_port}: connect: connection refused" in err
+        writer.close()
+    finally:
+        if forward.returncode is None:
+            forward.terminate()
+            await forward.wait()
+
+
+async def _accepts(port: int) -> bool:
+    try:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return False
+    writer.close()
+    return True
+
+
+async def _echo(port: int, payload: bytes) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(payload)
+    await writer.drain()
+    got = await asyncio.wait_for(reader.readexactly(len(payload)), 60)
+    writer.close()
+    return got
