@@ -125,21 +125,32 @@ async def exec_(request: web.Request, pod: dict[str, Any], base: str) -> web.Str
     return ws
 
 
-PORT_FORWARD_PROTOCOLS = ("SPDY/3.1+portforward.k8s.io",)
+# kubectl tunnels SPDY through the WebSocket; the Python client speaks the channel protocol.
+PORT_FORWARD_PROTOCOLS = ("SPDY/3.1+portforward.k8s.io", "v4.channel.k8s.io")
+
+
+def _offered(request: web.Request) -> str:
+    offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",")]
+    return next((p for p in offered if p in PORT_FORWARD_PROTOCOLS), "")
 
 
 async def port_forward(request: web.Request, pod: dict[str, Any], base: str) -> web.StreamResponse:
-    """Relay the client's WebSocket (a tunnelled SPDY session) to the kubelet, byte for byte."""
+    """Relay the client's WebSocket to the kubelet, byte for byte, in the protocol it chose."""
     if request.headers.get("Upgrade", "").lower() != "websocket":
         raise errors.bad_request("Upgrade request required")
+    protocol = _offered(request)
+    if not protocol:
+        raise errors.bad_request(f"no supported port-forward protocol offered (supported: "
+                                 f"{', '.join(PORT_FORWARD_PROTOCOLS)})")
     meta = pod["metadata"]
     url = f"{base.replace('http://', 'ws://', 1)}/portForward/{meta['namespace']}/{meta['name']}"
     async with aiohttp.ClientSession() as session:
         try:
-            upstream = await session.ws_connect(url, protocols=PORT_FORWARD_PROTOCOLS, autoping=True)
+            upstream = await session.ws_connect(url, protocols=(protocol,), autoping=True,
+                                                params=[(k, v) for k, v in request.query.items() if k == "ports"])
         except aiohttp.ClientError as exc:
             raise errors.service_unavailable(f"cannot reach the kubelet on {base}: {exc}") from None
-        ws = web.WebSocketResponse(protocols=PORT_FORWARD_PROTOCOLS, autoping=True, heartbeat=None)
+        ws = web.WebSocketResponse(protocols=(protocol,), autoping=True, heartbeat=None)
         await ws.prepare(request)
 
         async def pump(source: Any, sink: Any) -> None:

@@ -8,6 +8,11 @@ SYN_REPLY, dials the pod's port, pumps bytes both ways on the data stream (FIN c
 direction), and reports a failed dial on the error stream, as the kubelet's
 `handleStreamPair` does. PINGs are echoed; flow control windows are refilled as data
 is consumed.
+
+The official Python client speaks the older channel protocol instead (`v4.channel.k8s.io`,
+`?ports=80,8080`): one TCP connection per requested port for the WebSocket's life, port
+i on channels 2i (data) and 2i+1 (error), each channel opened by a frame holding the port
+number (two bytes, little-endian); `forward_channels` serves it.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
 
 from kubelet import spdy
 
@@ -139,3 +147,44 @@ class PortForwardSession:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def forward_channels(ws: Any, pod_ip: str, pod_name: str, pod_uid: str, ports: list[int]) -> None:
+    """The channel protocol on an accepted WebSocket (aiohttp's WebSocketResponse)."""
+    writers: dict[int, asyncio.StreamWriter] = {}
+    pumps: list[asyncio.Task[None]] = []
+    try:
+        for index, port in enumerate(ports):
+            for channel in (2 * index, 2 * index + 1):
+                await ws.send_bytes(bytes([channel]) + port.to_bytes(2, "little"))
+            try:
+                reader, writer = await asyncio.open_connection(pod_ip, port)
+            except OSError as exc:
+                why = "connect: connection refused" if isinstance(exc, ConnectionRefusedError) else str(exc)
+                message = (f"error forwarding port {port} to pod {pod_name}, uid {pod_uid}: "
+                           f"dial tcp4 {pod_ip}:{port}: {why}")
+                await ws.send_bytes(bytes([2 * index + 1]) + message.encode())
+                continue
+            writers[2 * index] = writer
+            pumps.append(asyncio.create_task(_channel_from_pod(ws, 2 * index, reader)))
+        async for message in ws:
+            if message.type != aiohttp.WSMsgType.BINARY:
+                break
+            writer = writers.get(message.data[0]) if message.data else None
+            if writer is not None and len(message.data) > 1:
+                writer.write(message.data[1:])
+                await writer.drain()
+    except (OSError, ConnectionError):
+        pass
+    finally:
+        for task in pumps:
+            task.cancel()
+        await asyncio.gather(*pumps, return_exceptions=True)
+        for writer in writers.values():
+            writer.close()
+        await ws.close()
+
+
+async def _channel_from_pod(ws: Any, channel: int, reader: asyncio.StreamReader) -> None:
+    while chunk := await reader.read(CHUNK):
+        await ws.send_bytes(bytes([channel]) + chunk)

@@ -11,13 +11,14 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from kubelet.portforward import PortForwardSession
+from kubelet.portforward import PortForwardSession, forward_channels
 from kubelet.runtime.interface import DriverError
 
 if TYPE_CHECKING:
     from kubelet.kubelet import Kubelet
 
-PORT_FORWARD_PROTOCOLS = ("SPDY/3.1+portforward.k8s.io",)
+CHANNEL_PROTOCOL = "v4.channel.k8s.io"
+PORT_FORWARD_PROTOCOLS = ("SPDY/3.1+portforward.k8s.io", CHANNEL_PROTOCOL)
 
 
 def _find(kubelet: Kubelet, namespace: str, pod: str, container: str, previous: bool = False) -> str:
@@ -74,9 +75,15 @@ async def build_server(kubelet: Kubelet, host: str, port: int) -> web.AppRunner:
             raise web.HTTPNotFound(text=f'pod "{name}" not found on node {kubelet.node_name}')
         current = kubelet.pods.get(f"{ns}/{name}") or pod
         pod_ip = (current.get("status") or {}).get("podIP") or kubelet.node_ip
+        uid = pod["metadata"].get("uid", "")
         ws = web.WebSocketResponse(protocols=PORT_FORWARD_PROTOCOLS, autoping=True, heartbeat=None)
+        if ws.can_prepare(request).protocol == CHANNEL_PROTOCOL:
+            ports = [int(p) for value in request.query.getall("ports", []) for p in value.split(",") if p]
+            await ws.prepare(request)
+            await forward_channels(ws, pod_ip, name, uid, ports)
+            return ws
         await ws.prepare(request)
-        session = PortForwardSession(ws.send_bytes, pod_ip, name, pod["metadata"].get("uid", ""))
+        session = PortForwardSession(ws.send_bytes, pod_ip, name, uid)
         try:
             async for message in ws:
                 if message.type == aiohttp.WSMsgType.BINARY and not await session.feed(message.data):

@@ -8,6 +8,7 @@ import asyncio
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -253,3 +254,38 @@ async def _echo(port: int, payload: bytes) -> bytes:
     got = await asyncio.wait_for(reader.readexactly(len(payload)), 60)
     writer.close()
     return got
+
+
+async def test_python_client_port_forward(cluster: ApiClient, ns: str, api_server: ApiServerProcess) -> None:
+    """The official Python client's port-forward (the `v4.channel.k8s.io` channel protocol)."""
+    from kubernetes import client as k8s
+    from kubernetes import config as k8s_config
+    from kubernetes.stream import portforward
+
+    pod_port, dead_port = free_port(), free_port()
+    await cluster.create("pods", pod("echo2", ["python3", "-c", ECHO_SERVER, str(pod_port)]), ns)
+    await eventually(lambda: _is(phase(cluster, ns, "echo2"), "Running"), what="echo server running")
+    await eventually(lambda: _accepts(pod_port), what="echo server listening")
+
+    def forward() -> tuple[bytes, str | None]:
+        api = k8s.CoreV1Api(k8s_config.new_client_from_config(str(api_server.kubeconfig)))
+        pf = portforward(api.connect_get_namespaced_pod_portforward, "echo2", ns, ports=f"{pod_port},{dead_port}")
+        sock = pf.socket(pod_port)
+        sock.settimeout(30)
+        payload = os.urandom(200_000)
+        sock.sendall(payload)
+        got = b""
+        while len(got) < len(payload):
+            got += sock.recv(65536)
+        dead_error = None
+        for _ in range(100):
+            dead_error = pf.error(dead_port)
+            if dead_error:
+                break
+            time.sleep(0.1)
+        pf.close()
+        return (got if got == payload else b"mismatch"), dead_error
+
+    echoed, error = await asyncio.to_thread(forward)
+    assert echoed != b"mismatch" and len(echoed) == 200_000
+    assert error is not None and f"dial tcp4 127.0.0.1:{dead_port}: connect: connection refused" in error
