@@ -18,6 +18,7 @@ import orjson
 from aiohttp import web
 
 from apimachinery import errors
+from apimachinery.portforward import parse_ports
 
 PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
 
@@ -142,6 +143,11 @@ async def port_forward(request: web.Request, pod: dict[str, Any], base: str) -> 
     if not protocol:
         raise errors.bad_request(f"no supported port-forward protocol offered (supported: "
                                  f"{', '.join(PORT_FORWARD_PROTOCOLS)})")
+    if protocol == "v4.channel.k8s.io":
+        try:
+            parse_ports(request.query.getall("ports", []))
+        except ValueError as exc:
+            raise errors.bad_request(str(exc)) from None
     meta = pod["metadata"]
     url = f"{base.replace('http://', 'ws://', 1)}/portForward/{meta['namespace']}/{meta['name']}"
     async with aiohttp.ClientSession() as session:

@@ -5,18 +5,22 @@ execution, and the WebSocket that carries a port-forward's SPDY session."""
 from __future__ import annotations
 
 import base64
+import logging
 from typing import TYPE_CHECKING
 
 import aiohttp
 import orjson
 from aiohttp import web
 
+from apimachinery.portforward import parse_ports
 from kubelet.portforward import PortForwardSession, forward_channels
 from kubelet.runtime.interface import DriverError
+from kubelet.spdy import SpdyError
 
 if TYPE_CHECKING:
     from kubelet.kubelet import Kubelet
 
+log = logging.getLogger(__name__)
 CHANNEL_PROTOCOL = "v4.channel.k8s.io"
 PORT_FORWARD_PROTOCOLS = ("SPDY/3.1+portforward.k8s.io", CHANNEL_PROTOCOL)
 
@@ -38,6 +42,16 @@ def _find(kubelet: Kubelet, namespace: str, pod: str, container: str, previous: 
                     return record.current.id
             raise web.HTTPBadRequest(text=f"container {container} is not valid for pod {pod}")
     raise web.HTTPNotFound(text=f'pod "{pod}" not found on node {kubelet.node_name}')
+
+
+async def _serve_spdy(ws: web.WebSocketResponse, session: PortForwardSession) -> None:
+    """Feed the client's bytes to the SPDY session until either side ends it."""
+    try:
+        async for message in ws:
+            if message.type != aiohttp.WSMsgType.BINARY or not await session.feed(message.data):
+                break
+    except SpdyError as exc:
+        log.info("port-forward: the client broke the SPDY session: %s", exc)
 
 
 async def build_server(kubelet: Kubelet, host: str, port: int) -> web.AppRunner:
@@ -78,18 +92,17 @@ async def build_server(kubelet: Kubelet, host: str, port: int) -> web.AppRunner:
         uid = pod["metadata"].get("uid", "")
         ws = web.WebSocketResponse(protocols=PORT_FORWARD_PROTOCOLS, autoping=True, heartbeat=None)
         if ws.can_prepare(request).protocol == CHANNEL_PROTOCOL:
-            ports = [int(p) for value in request.query.getall("ports", []) for p in value.split(",") if p]
+            try:
+                ports = parse_ports(request.query.getall("ports", []))
+            except ValueError as exc:
+                raise web.HTTPBadRequest(text=str(exc)) from None
             await ws.prepare(request)
             await forward_channels(ws, pod_ip, name, uid, ports)
             return ws
         await ws.prepare(request)
         session = PortForwardSession(ws.send_bytes, pod_ip, name, uid)
         try:
-            async for message in ws:
-                if message.type == aiohttp.WSMsgType.BINARY and not await session.feed(message.data):
-                    break
-                if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.ERROR):
-                    break
+            await _serve_spdy(ws, session)
         finally:
             await session.close()
             await ws.close()

@@ -289,3 +289,23 @@ async def test_python_client_port_forward(cluster: ApiClient, ns: str, api_serve
     echoed, error = await asyncio.to_thread(forward)
     assert echoed != b"mismatch" and len(echoed) == 200_000
     assert error is not None and f"dial tcp4 127.0.0.1:{dead_port}: connect: connection refused" in error
+
+
+async def test_port_forward_bad_ports_are_refused_before_the_upgrade(cluster: ApiClient, ns: str,
+                                                                      api_server: ApiServerProcess) -> None:
+    import aiohttp
+
+    await cluster.create("pods", pod("idle", ["sleep", "3600"]), ns)
+    await eventually(lambda: _is(phase(cluster, ns, "idle"), "Running"), what="idle running")
+    url = f"{api_server.url.replace('http', 'ws', 1)}/api/v1/namespaces/{ns}/pods/idle/portforward"
+    async with aiohttp.ClientSession() as session:
+        for params, message in (({"ports": "http"}, 'unable to parse "http" as a port'),
+                                ({}, 'query parameter "port" is required')):
+            with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+                await session.ws_connect(url, protocols=("v4.channel.k8s.io",), params=params)
+            assert info.value.status == 400
+            async with session.get(url, params=params, headers={
+                    "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+                    "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+                    "Sec-WebSocket-Protocol": "v4.channel.k8s.io"}) as resp:
+                assert resp.status == 400 and message in (await resp.json())["message"]

@@ -9,6 +9,7 @@ import zlib
 
 import pytest
 
+from apimachinery.portforward import parse_ports
 from kubelet import spdy
 from kubelet.portforward import PortForwardSession
 
@@ -120,3 +121,20 @@ async def test_a_stream_without_a_port_is_reset() -> None:
     await session.feed(spdy.syn_stream(client.codec, 1, {"streamType": "data", "requestID": "0"}))
     assert [(f.type, f.stream_id, f.extra) for f in client.frames] == [(spdy.RST_STREAM, 1, (spdy.RST_PROTOCOL_ERROR,))]
     assert await session.feed(spdy.goaway(1)) is False
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    (["80"], [80]), (["80,8080", "9090"], [80, 8080, 9090]),
+    ([], 'query parameter "port" is required'),
+    (["http"], 'unable to parse "http" as a port: strconv.ParseUint: parsing "http": invalid syntax'),
+    (["0"], 'port "0" must be > 0'),
+    (["-1"], 'unable to parse "-1" as a port: strconv.ParseUint: parsing "-1": invalid syntax'),
+    (["70000"], 'unable to parse "70000" as a port: strconv.ParseUint: parsing "70000": value out of range'),
+])
+def test_channel_protocol_ports(values: list[str], expected: list[int] | str) -> None:
+    if isinstance(expected, str):
+        with pytest.raises(ValueError) as info:
+            parse_ports(values)
+        assert str(info.value) == expected
+    else:
+        assert parse_ports(values) == expected
