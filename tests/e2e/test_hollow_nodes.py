@@ -14,7 +14,7 @@ from kubeclient.rest import ApiClient
 from kubelet.kubelet import Kubelet
 from kubelet.runtime.fake import FakeRuntime
 from scheduler.scheduler import Scheduler
-from tests.fixtures.apiserver import ApiServerProcess
+from tests.fixtures.apiserver import ApiServerProcess, running_api_server
 from tests.fixtures.wait import eventually
 
 NODES = 100
@@ -22,12 +22,7 @@ NODES = 100
 
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServerProcess]:
-    server = ApiServerProcess(tmp_path_factory.mktemp("hollow-api"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from running_api_server(tmp_path_factory.mktemp("hollow-api"))
 
 
 async def test_hundred_hollow_nodes_run_pods(api_server: ApiServerProcess, tmp_path: Path) -> None:

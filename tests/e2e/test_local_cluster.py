@@ -22,18 +22,13 @@ from kubeclient.rest import ApiClient
 from kubelet.kubelet import Kubelet
 from kubelet.runtime.process import ProcessRuntime
 from scheduler.scheduler import Scheduler
-from tests.fixtures.apiserver import ApiServerProcess, free_port
+from tests.fixtures.apiserver import ApiServerProcess, free_port, running_api_server
 from tests.fixtures.wait import eventually
 
 
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServerProcess]:
-    server = ApiServerProcess(tmp_path_factory.mktemp("e2e-api"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from running_api_server(tmp_path_factory.mktemp("e2e-api"))
 
 
 @pytest.fixture

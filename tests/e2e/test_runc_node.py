@@ -21,7 +21,7 @@ from kubeclient.rest import ApiClient
 from kubelet.kubelet import Kubelet
 from kubelet.runtime.runc import RuncRuntime
 from scheduler.scheduler import Scheduler
-from tests.fixtures.apiserver import ApiServerProcess
+from tests.fixtures.apiserver import ApiServerProcess, running_api_server
 from tests.fixtures.images import RegistryServer
 from tests.fixtures.wait import eventually
 
@@ -42,12 +42,7 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServerProcess]:
-    server = ApiServerProcess(tmp_path_factory.mktemp("e2e-runc-api"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from running_api_server(tmp_path_factory.mktemp("e2e-runc-api"))
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from dnslib import EDNS0, QTYPE, RCODE, DNSRecord
 from kubeclient.rest import ApiClient
 from kubelet.dns.records import Zone
 from kubelet.dns.server import DnsConfig, DnsServer, _bound, _Udp, fit_udp, run_dns
-from tests.fixtures.apiserver import ApiServerProcess, free_port
+from tests.fixtures.apiserver import ApiServerProcess, free_port, running_api_server
 from tests.fixtures.wait import eventually
 
 Obj = dict[str, Any]
@@ -23,12 +23,7 @@ Obj = dict[str, Any]
 
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServerProcess]:
-    server = ApiServerProcess(tmp_path_factory.mktemp("dns-api"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from running_api_server(tmp_path_factory.mktemp("dns-api"))
 
 
 @pytest.fixture

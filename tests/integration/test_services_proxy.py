@@ -33,7 +33,7 @@ import pytest
 from apimachinery.errors import StatusError
 from kubeclient.rest import ApiClient
 from kubelet.proxy.rules import ServicePort
-from tests.fixtures.apiserver import ApiServerProcess
+from tests.fixtures.apiserver import ApiServerProcess, running_api_server
 from tests.fixtures.wait import eventually
 
 pytestmark = pytest.mark.skipif(
@@ -259,12 +259,7 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServerProcess]:
-    server = ApiServerProcess(tmp_path_factory.mktemp("services-api"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from running_api_server(tmp_path_factory.mktemp("services-api"))
 
 
 @pytest.fixture(scope="module")

@@ -12,17 +12,12 @@ from apimachinery.errors import StatusError
 from apimachinery.models import Deployment, Namespace, Pod
 from kubeclient.rest import ApiClient
 from kubeclient.typed import TypedClient, resource_for
-from tests.fixtures.apiserver import ApiServerProcess
+from tests.fixtures.apiserver import ApiServerProcess, running_api_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServerProcess]:
-    process = ApiServerProcess(Path(tmp_path_factory.mktemp("typed")))
-    process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
+    yield from running_api_server(Path(tmp_path_factory.mktemp("typed")))
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.apiserver import ApiServerProcess
+from tests.fixtures.apiserver import ApiServerProcess, running_api_server
 
 
 @pytest.fixture(scope="module", params=["sqlite", "etcd"])
@@ -26,12 +26,9 @@ def api_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         etcd = EtcdServer(data_dir / "etcd")
         etcd.start()
         storage = f"etcd://{etcd.endpoint}"
-    server = ApiServerProcess(data_dir, storage)
     try:
-        server.start()
-        yield server
+        yield from running_api_server(data_dir, storage)
     finally:
-        server.stop()
         if etcd is not None:
             etcd.stop()
 

@@ -10,17 +10,12 @@ from pathlib import Path
 import pytest
 
 from kubeclient.rest import ApiClient
-from tests.fixtures.apiserver import ApiServerProcess
+from tests.fixtures.apiserver import ApiServerProcess, running_api_server
 
 
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServerProcess]:
-    server = ApiServerProcess(tmp_path_factory.mktemp("controllers-api"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from running_api_server(tmp_path_factory.mktemp("controllers-api"))
 
 
 @pytest.fixture

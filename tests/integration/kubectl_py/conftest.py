@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.apiserver import ApiServerProcess
+from tests.fixtures.apiserver import ApiServerProcess, running_api_server
 from tests.fixtures.kubectl import KubectlPy, Result, StockKubectl
 
 __all__ = ["KubectlPy", "Result", "StockKubectl", "deployment_yaml", "service_yaml"]
@@ -18,12 +18,7 @@ __all__ = ["KubectlPy", "Result", "StockKubectl", "deployment_yaml", "service_ya
 
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServerProcess]:
-    server = ApiServerProcess(tmp_path_factory.mktemp("kubectl-py-api"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from running_api_server(tmp_path_factory.mktemp("kubectl-py-api"))
 
 
 @pytest.fixture
