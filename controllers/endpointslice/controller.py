@@ -13,7 +13,6 @@ collector removes them with it.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from apimachinery.labels import selector_from_set
@@ -33,7 +32,6 @@ from controllers.endpointslice.tracking import SliceController, StaleCache, owne
 from controllers.podutil import is_pod_ready
 from kubeclient.informer import split_key
 
-log = logging.getLogger(__name__)
 Obj = dict[str, Any]
 
 CONTROLLER_NAME = "endpointslice-controller.k8s.io"

@@ -14,7 +14,6 @@ annotation are not mirrored, and a Service that gains a selector loses its mirro
 from __future__ import annotations
 
 import ipaddress
-import logging
 from typing import Any
 
 from controllers.base import ControllerContext
@@ -30,7 +29,6 @@ from controllers.endpointslice.reconciler import (
 )
 from controllers.endpointslice.tracking import SliceController, owned_by, owner_ref
 
-log = logging.getLogger(__name__)
 Obj = dict[str, Any]
 
 CONTROLLER_NAME = "endpointslicemirroring-controller.k8s.io"

@@ -55,7 +55,7 @@ class SliceWriter:
         namespace, _ = split_key(owner_key)
         for name, generation in (self.expected.get(owner_key) or {}).items():
             cached = self.slices.get(f"{namespace}/{name}")
-            seen = (cached or {}).get("metadata", {}).get("generation", 0) if cached else 0
+            seen = cached["metadata"].get("generation", 0) if cached else 0
             if (generation == 0 and cached is not None) or (generation and seen < generation):
                 raise StaleCache(f"EndpointSlice informer cache is out of date for {owner_key}")
         self.expected.pop(owner_key, None)
