@@ -60,7 +60,6 @@ class StatusError(Exception):
             "status": "Failure",
             "message": self.message,
             "reason": self.reason,
-            "code": self.code,
         }
         details: dict[str, Any] = {}
         if self.name:
@@ -75,6 +74,7 @@ class StatusError(Exception):
             details["retryAfterSeconds"] = self.retry_after_seconds
         if details:
             status["details"] = details
+        status["code"] = self.code  # metav1.Status's field order: details before code
         return status
 
 

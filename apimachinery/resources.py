@@ -35,6 +35,7 @@ class ResourceInfo:
     verbs: tuple[str, ...] = tuple(VERBS)
     has_status: bool = field(default=False)
     stored: bool = True  # False: a create-only review answered by the server, never persisted
+    returns_deleted_object: bool = False  # a DELETE answers with the object, not a Status (ReturnDeletedObject)
 
     @property
     def group_version(self) -> str:
@@ -69,6 +70,7 @@ SCALE = Subresource("scale", "Scale", group="autoscaling", version="v1")
 RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("", "v1", "Namespace", "namespaces", "namespace", False, ("ns",), (),
                  (_status("Namespace"), Subresource("finalize", "Namespace", verbs=("update",))), has_status=True,
+                 returns_deleted_object=True,
                  verbs=("create", "delete", "get", "list", "patch", "update", "watch")),
     ResourceInfo("", "v1", "Node", "nodes", "node", False, ("no",), (), (_status("Node"),),
                  storage_prefix="minions", has_status=True),
@@ -77,9 +79,10 @@ RESOURCES: tuple[ResourceInfo, ...] = (
                   Subresource("binding", "Binding", verbs=("create",)),
                   Subresource("log", "Pod", verbs=("get",)),
                   Subresource("exec", "PodExecOptions", verbs=("create", "get")),
-                  Subresource("portforward", "PodPortForwardOptions", verbs=("create", "get"))), has_status=True),
+                  Subresource("portforward", "PodPortForwardOptions", verbs=("create", "get"))), has_status=True,
+                 returns_deleted_object=True),
     ResourceInfo("", "v1", "Service", "services", "service", True, ("svc",), ("all",), (_status("Service"),),
-                 storage_prefix="services/specs", has_status=True,
+                 storage_prefix="services/specs", has_status=True, returns_deleted_object=True,
                  verbs=("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")),
     ResourceInfo("", "v1", "Endpoints", "endpoints", "endpoints", True, ("ep",), (),
                  storage_prefix="services/endpoints"),

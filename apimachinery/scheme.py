@@ -114,7 +114,10 @@ SCHEMAS: dict[tuple[str, str], dict[str, Schema]] = {
 _GO_TYPES = {STR: "string", INT: "int32", BOOL: "bool", NUM: "float64"}
 
 
-def _walk(schema: Schema, value: Any, path: str, unknown: list[str], wrong: list[tuple[str, str]]) -> None:
+Unknown = list[tuple[str, dict[str, Any], str]]  # (field path, the map holding it, its key)
+
+
+def _walk(schema: Schema, value: Any, path: str, unknown: Unknown, wrong: list[tuple[str, str]]) -> None:
     if schema == ANY or value is None:
         return
     if isinstance(schema, dict):
@@ -124,7 +127,7 @@ def _walk(schema: Schema, value: Any, path: str, unknown: list[str], wrong: list
         for key, sub in value.items():
             child = f"{path}.{key}" if path else key
             if key not in schema:
-                unknown.append(child)
+                unknown.append((child, value, key))
             else:
                 _walk(schema[key], sub, child, unknown, wrong)
         return
@@ -170,13 +173,18 @@ def _json_type(value: Any) -> str:
     return "object"
 
 
-def unknown_fields(kind_key: tuple[str, str], obj: dict[str, Any]) -> list[str]:
+def unknown_fields(kind_key: tuple[str, str], obj: dict[str, Any], prune: bool = False) -> list[str]:
+    """Paths of fields the kind does not have; with `prune`, they are also removed from obj
+    (by the map that holds them, so any key, even "" or "a.b[0]", is removed exactly)."""
     schema = SCHEMAS.get(kind_key)
     if schema is None:
         return []
-    unknown: list[str] = []
+    unknown: Unknown = []
     _walk(schema, obj, "", unknown, [])
-    return unknown
+    if prune:
+        for _, holder, key in unknown:
+            holder.pop(key, None)
+    return [path for path, _, _ in unknown]
 
 
 def type_errors(kind_key: tuple[str, str], obj: dict[str, Any]) -> list[tuple[str, str]]:

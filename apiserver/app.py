@@ -19,9 +19,9 @@ from apimachinery.errors import StatusError
 from apiserver import discovery, openapi, reviews, subresources
 from apiserver.allocators import ServiceAllocator
 from apiserver.handlers import ResourceHandler, Target, json_response
-from apiserver.registry import Registry, now_rfc3339
+from apiserver.registry import Registry, now_rfc3339, status_for_storage_error
 from apiserver.resources import RESOURCES, ResourceInfo, group_versions, lookup
-from apiserver.storage import KeyExistsError, Storage
+from apiserver.storage import KeyExistsError, Storage, StorageError
 from apiserver.watchcache import WatchCache
 
 log = logging.getLogger(__name__)
@@ -176,12 +176,25 @@ class ApiServer:
             raise StatusError(404, "NotFound", NOT_FOUND_MESSAGE)
         if namespace and not resource.namespaced:
             raise StatusError(404, "NotFound", NOT_FOUND_MESSAGE)
+        if resource.namespaced and not namespace and name:
+            raise StatusError(404, "NotFound", NOT_FOUND_MESSAGE)
         return Target(resource, namespace, name, sub)
 
     async def resource_request(self, request: web.Request, group: str, version: str,
                                rest: list[str]) -> web.StreamResponse:
         target = self.parse_target(group, version, rest)
+        try:
+            return await self.serve_target(request, target)
+        except StorageError as exc:
+            # A race the registry did not absorb (the object went away or moved on between
+            # two steps) is the client's 404/409, never a 500.
+            raise status_for_storage_error(exc, target) from None
+
+    async def serve_target(self, request: web.Request, target: Target) -> web.StreamResponse:
         method = request.method
+        if target.resource.namespaced and not target.namespace and method != "GET":
+            # The all-namespaces path of a namespaced resource serves list and watch only.
+            raise errors.method_not_allowed(method, target.resource.plural)
         if not target.resource.stored:
             if method != "POST" or target.name:
                 raise errors.method_not_allowed(method, target.resource.plural)
@@ -225,7 +238,7 @@ async def status_errors(request: web.Request, handler: Any) -> web.StreamRespons
     try:
         return await handler(request)
     except StatusError as exc:
-        return json_response(exc.to_status(), status=exc.code, headers=exc.headers)
+        return status_response(exc)
     except web.HTTPRequestEntityTooLarge:
         err = errors.too_large()
         return json_response(err.to_status(), status=err.code)
@@ -238,6 +251,14 @@ async def status_errors(request: web.Request, handler: Any) -> web.StreamRespons
         log.exception("unhandled error serving %s %s", request.method, request.path)
         err = errors.internal(str(exc) or exc.__class__.__name__)
         return json_response(err.to_status(), status=err.code)
+
+
+def status_response(err: StatusError) -> web.Response:
+    """A Status that cannot itself fail: headers a client could have poisoned are dropped."""
+    try:
+        return json_response(err.to_status(), status=err.code, headers=err.headers)
+    except Exception:  # noqa: BLE001 - the error path must always answer
+        return json_response(errors.internal(err.reason or "error").to_status(), status=500)
 
 
 async def _no_cache(request: web.Request, response: web.StreamResponse) -> None:

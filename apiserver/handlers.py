@@ -18,16 +18,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-import yaml
 from aiohttp import web
 
-from apimachinery import errors, protobuf
+from apimachinery import errors
 from apimachinery.errors import StatusError
 from apimachinery.fields import FieldSelectorError, check_supported, parse_field_selector, selectable_fields
+from apimachinery.gofmt import go_quote
 from apimachinery.labels import SelectorError, parse_selector
 from apimachinery.patch import PatchError, json_merge_patch, json_patch, strategic_merge_patch
 from apimachinery.scheme import type_errors, unknown_fields
 from apiserver import printers
+from apiserver.bodies import JSON, metadata_of, read_body, replace_lone_surrogates
 from apiserver.registry import DeleteOptions, Registry, WriteResult
 from apiserver.resources import ResourceInfo
 from apiserver.storage import CompactedError, decode_continue, encode_continue
@@ -36,9 +37,7 @@ from apiserver.watchcache import CachedObject, TooOldResourceVersion
 
 log = logging.getLogger(__name__)
 
-JSON = "application/json"
 TABLE_CONTENT_TYPE = "application/json;as=Table;v=v1;g=meta.k8s.io"
-MAX_BODY_BYTES = 3 * 1024 * 1024
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 
@@ -63,9 +62,18 @@ def parse_int(value: str | None, name: str) -> int | None:
         raise errors.bad_request(f'strconv.ParseInt: parsing "{value}": invalid syntax ({name})') from None
 
 
+def encode_json(body: Any) -> bytes:
+    """Kubernetes' JSON serializer ends every document with a newline; clients compare bodies.
+    A string that cannot be UTF-8 (echoed client input) is written with U+FFFD, as Go would."""
+    try:
+        return orjson.dumps(body, option=orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError:
+        return orjson.dumps(replace_lone_surrogates(body), option=orjson.OPT_APPEND_NEWLINE)
+
+
 def json_response(body: bytes | dict[str, Any], status: int = 200, content_type: str = JSON,
                   headers: dict[str, str] | None = None) -> web.Response:
-    raw = body if isinstance(body, bytes) else orjson.dumps(body)
+    raw = body if isinstance(body, bytes) else encode_json(body)
     return web.Response(body=raw, status=status, headers={"Content-Type": content_type, **(headers or {})})
 
 
@@ -116,88 +124,41 @@ def parse_filters(request: web.Request, kind: str) -> Filters:
     return filters
 
 
-async def read_body(request: web.Request) -> Any:
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise errors.too_large()
-    try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise errors.too_large() from None
-    if len(raw) > MAX_BODY_BYTES:
-        raise errors.too_large()
-    if not raw.strip():
-        return None
-    content_type = request.headers.get("Content-Type", JSON).split(";")[0].strip()
-    if content_type == protobuf.CONTENT_TYPE:
-        return decode_protobuf_body(raw)
-    try:
-        if "yaml" in content_type:
-            return yaml.safe_load(raw)
-        return orjson.loads(raw)
-    except (orjson.JSONDecodeError, yaml.YAMLError) as exc:
-        raise errors.bad_request(f"couldn't get version/kind; json parse error: {exc}") from None
-
-
-def decode_protobuf_body(raw: bytes) -> dict[str, Any]:
-    """Typed-clientset bodies (kubectl create deployment|namespace|job|service ...) are protobuf;
-    decode them to the JSON dict, or refuse clearly: 400 if malformed, 415 if not decodable."""
-    try:
-        return protobuf.decode_object(raw, strict=True).obj
-    except protobuf.UnsupportedProtobuf as exc:
-        raise StatusError(415, "UnsupportedMediaType", str(exc)) from None
-    except protobuf.ProtobufError as exc:
-        raise errors.bad_request(f"the body of the request could not be decoded as protobuf: {exc}") from None
-
-
-def strip_paths(obj: dict[str, Any], paths: list[str]) -> None:
-    """Drop unknown fields (`spec.template.spec.containers[0].imagee`) for fieldValidation=Ignore."""
-    for path in paths:
-        parts: list[str | int] = []
-        for piece in path.split("."):
-            while "[" in piece:
-                head, _, rest = piece.partition("[")
-                if head:
-                    parts.append(head)
-                index, _, piece = rest.partition("]")
-                parts.append(int(index))
-            if piece:
-                parts.append(piece)
-        node: Any = obj
-        for part in parts[:-1]:
-            try:
-                node = node[part]
-            except (KeyError, IndexError, TypeError):
-                node = None
-                break
-        if isinstance(node, dict):
-            node.pop(parts[-1], None)
-
-
 def check_fields(request: web.Request, kind_key: tuple[str, str], obj: dict[str, Any]) -> list[str]:
     """Type errors → 400; unknown fields per `fieldValidation` (Strict/Warn/Ignore) → warnings."""
     if not isinstance(obj, dict):
         raise errors.bad_request("the body of the request was in an unknown format")
     problems = type_errors(kind_key, obj)
+    if obj.get("metadata") is None:
+        obj["metadata"] = {}  # JSON null decodes to Go's zero ObjectMeta
     if problems:
         raise errors.bad_request("; ".join(message for _, message in problems))
     mode = request.query.get("fieldValidation", "Warn")
     if mode not in ("Strict", "Warn", "Ignore"):
         raise errors.bad_request(f'fieldValidation parameter unsupported: "{mode}"; expected one of '
                                  '"Ignore", "Warn", or "Strict"')
-    unknown = unknown_fields(kind_key, obj)
+    unknown = unknown_fields(kind_key, obj, prune=mode != "Strict")
     if not unknown or mode == "Ignore":
-        strip_paths(obj, unknown)
         return []
     if mode == "Strict":
         raise errors.bad_request("strict decoding error: " + ", ".join(f'unknown field "{p}"' for p in unknown))
-    strip_paths(obj, unknown)
     return [f'unknown field "{p}"' for p in unknown]
 
 
 def warning_headers(warnings: list[str]) -> dict[str, str]:
-    if not warnings:
-        return {}
-    return {"Warning": ", ".join('299 - "' + w.replace("\\", "\\\\").replace('"', '\\"') + '"' for w in warnings)}
+    """RFC 7234 Warning values as net.NewWarningHeader writes them: the text strconv.Quote'd, so
+    client input (a field name with a newline) can never break the header; text that is not
+    valid UTF-8 is dropped, as Kubernetes drops it."""
+    values = [f"299 - {go_quote(w)}" for w in warnings if _valid_utf8(w)]
+    return {"Warning": ", ".join(values)} if values else {}
+
+
+def _valid_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def is_dry_run(request: web.Request) -> bool:
@@ -265,7 +226,7 @@ class ResourceHandler:
             return await self.watch(request, target)
         filters = parse_filters(request, self.resource.kind)
         predicate = filters.predicate(self.resource.kind)
-        limit = parse_int(request.query.get("limit"), "limit") or 0
+        limit = max(parse_int(request.query.get("limit"), "limit") or 0, 0)  # <= 0: no limit, as Kubernetes
         token = request.query.get("continue", "")
         rv = request.query.get("resourceVersion", "")
         match = request.query.get("resourceVersionMatch", "")
@@ -456,7 +417,7 @@ class ResourceHandler:
                 result = await self.registry.create(target.namespace, body, dry_run=dry_run)
                 return self.render_write(request, result, warnings)
         warnings: list[str] = []
-        pinned_rv = isinstance(body, dict) and bool((body.get("metadata") or {}).get("resourceVersion"))
+        pinned_rv = bool(metadata_of(body).get("resourceVersion"))
 
         def mutate(current: dict[str, Any]) -> dict[str, Any]:
             patched = apply_patch_body(content_type, current, body, self.registry.kind_key)
@@ -470,11 +431,14 @@ class ResourceHandler:
     async def delete(self, request: web.Request, target: Target) -> web.Response:
         options = await delete_options(request)
         result = await self.registry.delete(target.namespace, target.name, options)
-        if result.deleted and not self.resource.kind == "Pod":
+        if result.deleted and not self.resource.returns_deleted_object:
             meta = result.obj["metadata"]
+            details = {"name": meta["name"], "group": self.resource.group, "kind": self.resource.plural,
+                       "uid": meta.get("uid", "")}
+            if not details["group"]:
+                del details["group"]  # omitempty, as metav1.StatusDetails
             return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                                  "details": {"name": meta["name"], "group": self.resource.group,
-                                              "kind": self.resource.plural, "uid": meta.get("uid", "")}})
+                                  "details": details})
         return json_response(result.obj)
 
     async def delete_collection(self, request: web.Request, target: Target) -> web.Response:

@@ -32,6 +32,8 @@ from apiserver.storage import (
     KeyNotFoundError,
     KeyValue,
     Storage,
+    StorageError,
+    StorageUnavailableError,
 )
 from apiserver.strategy import Strategy, strategy_for
 from apiserver.watchcache import WatchCache
@@ -121,8 +123,10 @@ class Registry:
 
     async def create(self, namespace: str, obj: dict[str, Any], *, dry_run: bool = False) -> WriteResult:
         meta = obj.setdefault("metadata", {})
-        if meta.get("resourceVersion"):
+        if _parses_as_nonzero_revision(meta.get("resourceVersion")):
+            # etcd3's store refuses exactly this; anything else is ignored and overwritten.
             raise StatusError(500, "InternalError", "resourceVersion should not be set on objects to be created")
+        meta.pop("resourceVersion", None)
         self._check_namespace_for_create(namespace)
         self._prepare_identity(obj, namespace)
         generated = not meta.get("name") and bool(meta.get("generateName"))
@@ -236,9 +240,12 @@ class Registry:
             return WriteResult(new)
         raise errors.conflict(self.resource.plural, name, self.resource.group)
 
-    @staticmethod
-    def _should_delete_during_update(new: dict[str, Any], old: dict[str, Any]) -> bool:
+    def _should_delete_during_update(self, new: dict[str, Any], old: dict[str, Any]) -> bool:
+        """An update that clears the last finalizer of an object marked for deletion removes it
+        (a Namespace also waits for its spec.finalizers, as ShouldDeleteNamespaceDuringUpdate)."""
         old_meta = old["metadata"]
+        if self.resource.kind == "Namespace" and (new.get("spec") or {}).get("finalizers"):
+            return False
         return bool(old_meta.get("deletionTimestamp")) and not old_meta.get("deletionGracePeriodSeconds") \
             and not new["metadata"].get("finalizers")
 
@@ -403,6 +410,27 @@ class Registry:
         meta["deletionGracePeriodSeconds"] = grace
         if not already and meta.get("generation"):
             meta["generation"] += 1
+
+
+def _parses_as_nonzero_revision(value: Any) -> bool:
+    """What APIObjectVersioner.ObjectResourceVersion accepts (strconv.ParseUint), non-zero."""
+    return isinstance(value, str) and value.isascii() and value.isdigit() and int(value) != 0
+
+
+def status_for_storage_error(exc: StorageError, resource: ResourceInfo, name: str = "") -> StatusError:
+    """The API error a storage failure means (storage/errors.go's Interpret*Error)."""
+    name = name or getattr(exc, "key", "").rsplit("/", 1)[-1]
+    if isinstance(exc, KeyNotFoundError) or (isinstance(exc, ConflictError) and exc.current is None):
+        return errors.not_found(resource.plural, name, resource.group)
+    if isinstance(exc, KeyExistsError):
+        return errors.already_exists(resource.plural, name, resource.group)
+    if isinstance(exc, ConflictError):
+        return errors.conflict(resource.plural, name, resource.group)
+    if isinstance(exc, CompactedError):
+        return errors.gone("The resourceVersion for the provided watch is too old.")
+    if isinstance(exc, StorageUnavailableError):
+        return errors.service_unavailable(str(exc) or "storage is unavailable")
+    return errors.internal(str(exc))
 
 
 def is_compacted(exc: BaseException) -> bool:

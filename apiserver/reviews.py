@@ -17,6 +17,7 @@ from aiohttp import web
 from apimachinery import errors
 from apimachinery.resources import ResourceInfo
 from apimachinery.validation import StatusCause, invalid
+from apiserver.bodies import metadata_of
 from apiserver.handlers import json_response, read_body
 
 Obj = dict[str, Any]
@@ -43,7 +44,7 @@ def review_causes(kind: str, body: Obj) -> list[StatusCause]:
 
 def answer(kind: str, body: Obj) -> Obj:
     reply = copy.deepcopy(body)
-    reply["metadata"] = {**(body.get("metadata") or {}), "creationTimestamp": None}
+    reply["metadata"] = {**metadata_of(body), "creationTimestamp": None}
     if kind == "SelfSubjectAccessReview":
         reply["status"] = {"allowed": True}
     elif kind == "SelfSubjectRulesReview":

@@ -16,7 +16,9 @@ log = logging.getLogger("kube-py.apiserver")
 
 async def start_apiserver(storage_url: str, host: str, port: int) -> web.AppRunner:
     app = build_app(open_storage(storage_url))
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    # Kubernetes' server never decodes a request's Content-Encoding: a gzip body is bytes to the
+    # JSON decoder (a 400). aiohttp's decoder would instead fail mid-request and drop the connection.
+    runner = web.AppRunner(app, handle_signals=False, access_log=None, auto_decompress=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()

@@ -15,10 +15,12 @@ from aiohttp import web
 from apimachinery import errors
 from apimachinery.errors import StatusCause
 from apimachinery.labels import SelectorError, selector_from_label_selector
+from apiserver.bodies import metadata_of, read_object
 from apiserver.handlers import (
     ResourceHandler,
     Target,
     apply_patch_body,
+    check_fields,
     is_dry_run,
     json_response,
     read_body,
@@ -49,7 +51,9 @@ async def scale(handler: ResourceHandler, request: web.Request, target: Target) 
     if body is None:
         raise errors.bad_request("the body of the request was empty")
     content_type = request.headers.get("Content-Type", "application/json").split(";")[0].strip()
-    pinned = request.method == "PUT" and bool((body.get("metadata") or {}).get("resourceVersion"))
+    if not isinstance(body, dict) and content_type != "application/json-patch+json":
+        raise errors.bad_request("the body of the request was in an unknown format")
+    pinned = request.method == "PUT" and bool(metadata_of(body).get("resourceVersion"))
 
     def mutate(current: dict[str, Any]) -> dict[str, Any]:
         old_scale = scale_of(current)
@@ -59,7 +63,7 @@ async def scale(handler: ResourceHandler, request: web.Request, target: Target) 
             new_scale = apply_patch_body(kind, old_scale, body, ("autoscaling", "Scale"))
         else:
             new_scale = body
-        new_rv = (new_scale.get("metadata") or {}).get("resourceVersion")
+        new_rv = metadata_of(new_scale).get("resourceVersion")
         if new_rv and new_rv != current["metadata"]["resourceVersion"]:
             raise errors.conflict(handler.resource.plural, target.name, handler.resource.group)
         replicas = (new_scale.get("spec") or {}).get("replicas", 0)
@@ -79,8 +83,11 @@ async def scale(handler: ResourceHandler, request: web.Request, target: Target) 
 async def binding(handler: ResourceHandler, request: web.Request, target: Target) -> web.Response:
     if request.method != "POST":
         raise errors.method_not_allowed(request.method, "pods/binding")
-    body = await read_body(request) or {}
-    node = ((body.get("target") or {}).get("name")) or ""
+    body = await read_object(request) or {}
+    target_ref = body.get("target") or {}
+    node = target_ref.get("name") if isinstance(target_ref, dict) else None
+    if node is not None and not isinstance(node, str):
+        raise errors.bad_request("json: cannot unmarshal into Go struct field Binding.target.name of type string")
     if not node:
         raise errors.invalid("Binding", target.name, [StatusCause("FieldValueRequired", "Required value",
                                                                    "target.name")])
@@ -112,7 +119,8 @@ async def finalize(handler: ResourceHandler, request: web.Request, target: Targe
     namespace without metadata finalizers is removed."""
     if request.method != "PUT":
         raise errors.method_not_allowed(request.method, "namespaces/finalize")
-    body = await read_body(request) or {}
+    body = await read_object(request) or {}
+    check_fields(request, ("", "Namespace"), body)  # a 400 for a spec or finalizers of the wrong type
     finalizers = list((body.get("spec") or {}).get("finalizers") or [])
     registry = handler.registry
 
@@ -122,11 +130,11 @@ async def finalize(handler: ResourceHandler, request: web.Request, target: Targe
             ns["spec"].pop("finalizers")
         return ns
 
-    result = await registry.guaranteed_update(target.namespace or "", target.name, mutate)
-    obj = result.obj
-    if obj["metadata"].get("deletionTimestamp") and not finalizers and not obj["metadata"].get("finalizers"):
-        await registry.storage.delete(handler.resource.key("", target.name))
-    return json_response(obj)
+    # The registry's delete-during-update removes a terminating namespace whose last
+    # finalizer this clears, in the same compare-and-swap as the write.
+    result = await registry.guaranteed_update(target.namespace or "", target.name, mutate,
+                                              dry_run=is_dry_run(request))
+    return json_response(result.obj)
 
 
 async def pod_proxy(handler: ResourceHandler, request: web.Request, target: Target,
