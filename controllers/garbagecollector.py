@@ -1,9 +1,10 @@
 """Garbage collector: owners and dependents by ownerReferences, as semantics.md §1.12 says.
 
-Every object of the collected kinds is indexed by its uid and by its owners' uids. A key
-names one object and its sync does whichever applies:
+Every object of the collected kinds (namespaces included: their deletion finalizers are
+ordinary metadata.finalizers) is indexed by its uid and by its owners' uids. A key names one
+object and its sync does whichever applies:
 - the object is being deleted with the `orphan` finalizer → strip its uid from every
-  dependent's ownerReferences, then drop the finalizer;
+  dependent's ownerReferences (the field goes when none is left), then drop the finalizer;
 - with `foregroundDeletion` → delete the dependents (Foreground, so the cascade goes on)
   and drop the finalizer once no dependent blocks the owner's deletion;
 - it has owners → keep it while one owner is solid (patching away dangling references),
@@ -20,12 +21,15 @@ from typing import Any
 from apimachinery.errors import StatusError
 from apimachinery.resources import BY_KIND, ResourceInfo
 from controllers.base import Controller, ControllerContext
+from controllers.podutil import remove_owner_refs_patch
 from kubeclient.informer import Informer, split_key
 
 log = logging.getLogger(__name__)
 
+# Namespaces too: a namespace deleted with propagationPolicy=Orphan or Foreground carries that
+# finalizer in metadata.finalizers like any object, and only the collector removes it.
 COLLECTED = ("deployments", "replicasets", "pods", "jobs", "services", "endpoints", "endpointslices", "nodes",
-             "leases")
+             "leases", "namespaces")
 
 
 def uid_index(obj: dict[str, Any]) -> list[str]:
@@ -183,9 +187,17 @@ class GarbageCollector(Controller):
                 raise
 
     async def _remove_owner_refs(self, plural: str, obj: dict[str, Any], uids: set[str]) -> None:
-        patch = {"metadata": {"ownerReferences": [{"$patch": "delete", "uid": uid} for uid in sorted(uids)]}}
+        """Patch the live object, not the cached one (Kubernetes reads the dependent's metadata
+        first too): the merge patch replaces the whole list under its resourceVersion."""
+        meta = obj["metadata"]
         try:
-            await self.client.patch(plural, obj["metadata"]["name"], patch, obj["metadata"].get("namespace", ""))
+            live = await self.client.get(plural, meta["name"], meta.get("namespace", ""))
+            if live["metadata"].get("uid") != meta.get("uid"):
+                return  # replaced by a namesake: not the dependent we looked at
+            if not {r.get("uid") for r in live["metadata"].get("ownerReferences") or []} & uids:
+                return
+            await self.client.patch(plural, meta["name"], remove_owner_refs_patch(live, uids),
+                                    meta.get("namespace", ""), patch_type="merge")
         except StatusError as exc:
             if exc.code != 404:
                 raise

@@ -7,6 +7,12 @@ then they move into `succeeded`/`failed`. Terminal conditions come in two phases
 (`SuccessCriteriaMet`/`FailureTarget`, then `Complete`/`Failed` once no pod is left
 running). Replacement pods after failures wait 10 s doubling to 10 minutes. Indexed Jobs
 give each pod a completion index and count successes by index (`status.completedIndexes`).
+
+Pods whose Job is gone keep no finalizer (Kubernetes' orphan-pod queue): a pod with the
+tracking finalizer and no controlling, unfinished Job of that uid in the cache is queued as
+`orphan-pod|<ns>/<name>`, on its own events and for every pod of a deleted Job, and that key's
+sync removes the finalizer once the cache still says so. A Job being deleted (foreground, or
+orphaning its pods) creates nothing and lets all its pods' finalizers go after counting them.
 """
 
 from __future__ import annotations
@@ -42,6 +48,23 @@ MAX_UNCOUNTED = 500
 COMPLETION_INDEX = "batch.kubernetes.io/job-completion-index"
 MAX_GENERATED_NAME = 58  # names.MaxGeneratedNameLength
 BURST = 500
+ORPHAN_POD = "orphan-pod|"  # key prefix: one queue, told apart from Job keys (`ns/name`) by it
+
+
+def has_tracking_finalizer(pod: Obj) -> bool:
+    return TRACKING_FINALIZER in (pod["metadata"].get("finalizers") or [])
+
+
+def is_orphan_pod(pod: Obj, job: Obj | None) -> bool:
+    """syncOrphanPod's test, with `job` the cached Job matching the pod's controller reference
+    (uid included) or None: the finalizer may go unless a batch/v1 Job controls the pod and is
+    unfinished. A pod controlled by another kind is not ours to touch."""
+    ref = controller_ref(pod)
+    if ref is None:
+        return True
+    if ref.get("kind") != "Job" or ref.get("apiVersion") != "batch/v1":
+        return False
+    return job is None or is_finished(job)
 
 
 def job_condition(job: Obj, kind: str) -> Obj | None:
@@ -180,14 +203,33 @@ class JobController(Controller):
                                on_delete=self._pod_deleted)
 
     def _job_gone(self, job: Obj) -> None:
+        """deleteJob → cleanupPodFinalizers: the Job's sync returns early once it is gone, so its
+        pods' finalizers are handed to the orphan-pod keys."""
         self.expectations.forget(meta_key(job))
+        for pod in self._pods_of(job):
+            if has_tracking_finalizer(pod):
+                self._enqueue_orphan_pod(pod)
 
-    def _owner_key(self, pod: Obj) -> str | None:
+    def _controlling_job(self, pod: Obj) -> Obj | None:
+        """resolveControllerRef: the cached Job the pod's controller reference names, uid included."""
         ref = controller_ref(pod)
         if ref is None or ref.get("kind") != "Job":
             return None
-        jobs = self.jobs.by_index("uid", ref["uid"])
-        return meta_key(jobs[0]) if jobs else None
+        jobs = self.jobs.by_index("uid", ref.get("uid", ""))
+        return jobs[0] if jobs else None
+
+    def _enqueue_orphan_pod(self, pod: Obj) -> None:
+        self.queue.add(ORPHAN_POD + meta_key(pod))
+
+    def _check_orphan(self, pod: Obj) -> None:
+        """Kubernetes notices orphans on the pod's add, update and delete events; the same test
+        as the sync decides here, so queuing early only removes what would be removed anyway."""
+        if has_tracking_finalizer(pod) and is_orphan_pod(pod, self._controlling_job(pod)):
+            self._enqueue_orphan_pod(pod)
+
+    def _owner_key(self, pod: Obj) -> str | None:
+        job = self._controlling_job(pod)
+        return meta_key(job) if job is not None else None
 
     def _pod_added(self, pod: Obj) -> None:
         key = self._owner_key(pod)
@@ -196,6 +238,7 @@ class JobController(Controller):
         self._pod_event(pod)
 
     def _pod_event(self, pod: Obj) -> None:
+        self._check_orphan(pod)
         key = self._owner_key(pod)
         if key is None:
             return
@@ -212,6 +255,9 @@ class JobController(Controller):
     # ---- sync ----------------------------------------------------------------------
 
     async def sync(self, key: str) -> None:
+        if key.startswith(ORPHAN_POD):
+            await self._sync_orphan_pod(key.removeprefix(ORPHAN_POD))
+            return
         cached = self.jobs.get(key)
         if cached is None or is_finished(cached):
             if cached is not None:
@@ -227,6 +273,7 @@ class JobController(Controller):
         terminating = [p for p in pods if p["metadata"].get("deletionTimestamp") and
                        (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
         suspended = bool(spec.get("suspend"))
+        deleting = bool(job["metadata"].get("deletionTimestamp"))
         self._suspend_conditions(job, status, suspended)
         if not suspended and not status.get("startTime"):
             status["startTime"] = now_rfc3339()
@@ -238,8 +285,10 @@ class JobController(Controller):
                 self._finish(job, status, target)
         elif suspended:
             running = await self._delete_pods(job, active, len(active))
-        elif self.expectations.satisfied(key):
+        elif self.expectations.satisfied(key) and not deleting:
             running = await self._manage(job, status, active, key, pods)
+        if deleting:
+            await self._release_finalizers(pods)  # canRemoveFinalizer: the entire Job is terminating
         status["active"] = len(running)
         status["ready"] = sum(1 for p in running if is_pod_ready(p))
         status["terminating"] = len(terminating)
@@ -247,6 +296,15 @@ class JobController(Controller):
         status.setdefault("failed", 0)
         await self._write_status(job, status)
         self._requeue_for_deadline(job, status)
+
+    async def _sync_orphan_pod(self, pod_key: str) -> None:
+        """syncOrphanPod: drop the tracking finalizer of a pod no unfinished Job controls."""
+        pod = self.pods.get(pod_key)
+        if pod is None or not has_tracking_finalizer(pod):
+            return
+        if not is_orphan_pod(pod, self._controlling_job(pod)):
+            return  # adopted, or its Job came back into the cache
+        await self._release_finalizers([pod])
 
     def _pods_of(self, job: Obj) -> list[Obj]:
         return self.pods.by_index("job-uid", job["metadata"]["uid"])

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from apimachinery.timeutil import now_rfc3339, parse_time  # noqa: F401 - the controllers import both from here
+from apimachinery.validation import is_dns1123_subdomain
 
 EXPECTATIONS_TIMEOUT = 300.0  # seconds, Kubernetes' ExpectationsTimeout
 DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 Obj = dict[str, Any]
 
@@ -65,10 +64,22 @@ def new_controller_ref(owner: Obj) -> Obj:
             "uid": owner["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
 
 
+def remove_owner_refs_patch(obj: Obj, uids: set[str]) -> Obj:
+    """A JSON merge patch dropping the ownerReferences to `uids` (the garbage collector's
+    deleteOwnerRefJSONMergePatch; controller_ref_manager's release does the same with a
+    strategic patch). A merge patch replaces the list, so it carries what is kept, or null when
+    nothing is: Kubernetes never keeps an empty `ownerReferences: []` (omitempty), the field goes.
+    The resourceVersion makes the replace a compare-and-swap, so a concurrent change to the
+    list conflicts instead of being lost."""
+    meta = obj["metadata"]
+    kept = [ref for ref in meta.get("ownerReferences") or [] if ref.get("uid") not in uids]
+    return {"metadata": {"ownerReferences": kept or None, "resourceVersion": meta["resourceVersion"]}}
+
+
 def pods_prefix(controller_name: str) -> str:
     """generateName for a controller's pods: `<name>-`, or the bare name if that is invalid."""
     prefix = f"{controller_name}-"
-    return prefix if _DNS_SUBDOMAIN.match(prefix[:-1]) and len(prefix) <= 58 else controller_name
+    return prefix if not is_dns1123_subdomain(prefix[:-1]) and len(prefix) <= 58 else controller_name
 
 
 def pod_from_template(template: Obj, owner: Obj, generate_name: str) -> Obj:

@@ -26,6 +26,7 @@ from controllers.podutil import (
     pod_from_template,
     pods_prefix,
     pods_to_delete,
+    remove_owner_refs_patch,
 )
 from kubeclient.informer import meta_key, split_key
 
@@ -172,9 +173,10 @@ class ReplicaSetController(Controller):
             return False
 
     async def _release(self, pod: Obj, owner_uid: str) -> None:
-        patch = {"metadata": {"ownerReferences": [{"$patch": "delete", "uid": owner_uid}]}}
+        """ReleasePod; a pod left with no owner has no ownerReferences field at all."""
         try:
-            await self.client.patch("pods", pod["metadata"]["name"], patch, pod["metadata"]["namespace"])
+            await self.client.patch("pods", pod["metadata"]["name"], remove_owner_refs_patch(pod, {owner_uid}),
+                                    pod["metadata"]["namespace"], patch_type="merge")
         except StatusError as exc:
             if exc.code != 404:
                 raise

@@ -19,7 +19,7 @@ from controllers.deployment import sync, util
 from controllers.deployment.autorollback import maybe_auto_rollback
 from controllers.deployment.recreate import rollout_recreate
 from controllers.deployment.rolling import rollout_rolling
-from controllers.podutil import controller_ref, new_controller_ref
+from controllers.podutil import controller_ref, new_controller_ref, remove_owner_refs_patch
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
@@ -144,7 +144,7 @@ class DeploymentController(Controller):
                 if matches or d["metadata"].get("deletionTimestamp"):
                     claimed.append(rs)
                 else:
-                    await self._patch_owner(rs, {"$patch": "delete", "uid": uid})
+                    await self._release(rs, uid)
             elif ref is None and matches and not d["metadata"].get("deletionTimestamp"):
                 fresh = await self.client.get("deployments", d["metadata"]["name"], d["metadata"]["namespace"])
                 if fresh["metadata"].get("uid") != uid or fresh["metadata"].get("deletionTimestamp"):
@@ -153,6 +153,15 @@ class DeploymentController(Controller):
                 if adopted is not None:
                     claimed.append(adopted)
         return claimed
+
+    async def _release(self, rs: Obj, owner_uid: str) -> None:
+        """ReleaseReplicaSet; a ReplicaSet left with no owner has no ownerReferences field at all."""
+        try:
+            await self.client.patch("replicasets", rs["metadata"]["name"], remove_owner_refs_patch(rs, {owner_uid}),
+                                    rs["metadata"]["namespace"], patch_type="merge")
+        except StatusError as exc:
+            if exc.code != 404:
+                raise
 
     async def _patch_owner(self, rs: Obj, ref_patch: Obj) -> Obj | None:
         try:
