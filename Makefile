@@ -17,7 +17,7 @@ venv: $(STAMP)
 system-packages:
 	bash hack/install-system-packages.sh
 
-up: venv
+up: venv system-packages
 	$(BIN)/kube-py up $(UP_ARGS)
 
 test: venv system-packages

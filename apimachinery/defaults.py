@@ -30,6 +30,8 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from apimachinery.quantity import QuantityError, parse_quantity
+
 JSON = dict[str, Any]
 KindKey = tuple[str, str]
 
@@ -146,6 +148,8 @@ def _default_container(container: JSON) -> None:
     _set_if_empty(container, "terminationMessagePolicy", "File")
     if not isinstance(container.get("resources"), dict):
         container["resources"] = {}
+    for section in ("limits", "requests"):
+        canonicalize_quantities(container["resources"].get(section))
     for port in _dicts(container.get("ports")):
         _set_if_empty(port, "protocol", "TCP")
     for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
@@ -165,12 +169,27 @@ def _requests_from_limits(container: JSON) -> None:
         requests.setdefault(name, value)
 
 
+def canonicalize_quantities(resources: Any) -> None:
+    """Quantities are stored as resource.Quantity serializes them: `0.5` → `500m`,
+    `1024Mi` → `1Gi`, a JSON number → its string. Invalid text is left for validation."""
+    if not isinstance(resources, dict):
+        return
+    for name, value in resources.items():
+        try:
+            resources[name] = parse_quantity(value).canonical()
+        except QuantityError:
+            continue
+
+
 # ---- volumes --------------------------------------------------------------------------
 
 
 def _default_volume(volume: JSON) -> None:
     if not any(volume.get(source) is not None for source in VOLUME_SOURCES):
         volume["emptyDir"] = {}
+    empty_dir = volume.get("emptyDir")
+    if isinstance(empty_dir, dict) and "sizeLimit" in empty_dir:
+        canonicalize_quantities(empty_dir)  # sizeLimit is its only quantity; medium is left as it is
     if isinstance(volume.get("hostPath"), dict) and volume["hostPath"].get("type") is None:
         volume["hostPath"]["type"] = ""
     for source in ("configMap", "secret", "downwardAPI", "projected"):
@@ -215,6 +234,7 @@ def default_pod_spec(spec: JSON, *, default_restart_policy: bool = True) -> None
     _set_if_empty(spec, "schedulerName", "default-scheduler")
     for container in _all_containers(spec):
         _default_container(container)
+    canonicalize_quantities(spec.get("overhead"))
     for volume in _dicts(spec.get("volumes")):
         _default_volume(volume)
 
@@ -286,6 +306,8 @@ def _default_deployment(deployment: JSON) -> None:
 
 
 def _default_replica_set(replica_set: JSON) -> None:
+    if isinstance(replica_set.get("status"), dict | None):
+        _set_if_empty(_child(replica_set, "status"), "replicas", 0)  # ReplicaSetStatus.replicas is not omitempty
     spec = _child(replica_set, "spec")
     if spec.get("replicas") is None:
         spec["replicas"] = 1
@@ -342,6 +364,8 @@ def _default_service(service: JSON) -> None:
             spec["sessionAffinityConfig"] = {"clientIP": {"timeoutSeconds": 10800}}
     _set_if_empty(spec, "type", "ClusterIP")
     kind = spec["type"]
+    if isinstance(service.get("status"), dict | None):
+        _child(_child(service, "status"), "loadBalancer")  # ServiceStatus.loadBalancer is not omitempty
     for port in _dicts(spec.get("ports")):
         _set_if_empty(port, "protocol", "TCP")
         if port.get("targetPort") in (None, 0, ""):
@@ -387,6 +411,9 @@ def _default_namespace(namespace: JSON) -> None:
 
 def _default_node(node: JSON) -> None:
     status = node.get("status")
+    if isinstance(status, dict):
+        canonicalize_quantities(status.get("capacity"))
+        canonicalize_quantities(status.get("allocatable"))
     if isinstance(status, dict) and status.get("allocatable") is None and isinstance(status.get("capacity"), dict):
         status["allocatable"] = copy.deepcopy(status["capacity"])
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -33,6 +32,8 @@ from typing import Any
 
 from apimachinery.errors import StatusCause
 from apimachinery.gofmt import go_quote, go_string_slice
+from apimachinery.labels import validate_label_key, validate_label_value
+from apimachinery.quantity import FORMAT_WRONG, QuantityError, parse_quantity
 
 JSON = dict[str, Any]
 KindKey = tuple[str, str]
@@ -93,8 +94,8 @@ def inclusive_range_error(low: int, high: int) -> str:
 
 def is_dns1123_label(value: str) -> list[str]:
     errs = [max_len_error(63)] if len(value) > 63 else []
-    if not _DNS1123_LABEL.match(value):
-        if _DNS1123_SUBDOMAIN.match(value):
+    if not _DNS1123_LABEL.fullmatch(value):
+        if _DNS1123_SUBDOMAIN.fullmatch(value):
             errs.append("must not contain dots")
         else:
             errs.append(regex_error("a lowercase RFC 1123 label must consist of lower case alphanumeric characters "
@@ -105,7 +106,7 @@ def is_dns1123_label(value: str) -> list[str]:
 
 def is_dns1123_subdomain(value: str) -> list[str]:
     errs = [max_len_error(253)] if len(value) > 253 else []
-    if not _DNS1123_SUBDOMAIN.match(value):
+    if not _DNS1123_SUBDOMAIN.fullmatch(value):
         errs.append(regex_error("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
                                 "characters, '-' or '.', and must start and end with an alphanumeric character",
                                 DNS1123_SUBDOMAIN_FMT, "example.com"))
@@ -114,7 +115,7 @@ def is_dns1123_subdomain(value: str) -> list[str]:
 
 def is_dns1035_label(value: str) -> list[str]:
     errs = [max_len_error(63)] if len(value) > 63 else []
-    if not _DNS1035_LABEL.match(value):
+    if not _DNS1035_LABEL.fullmatch(value):
         errs.append(regex_error("a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
                                 "start with an alphabetic character, and end with an alphanumeric character",
                                 DNS1035_LABEL_FMT, "my-name", "abc-123"))
@@ -128,7 +129,7 @@ def is_valid_port_num(port: int) -> list[str]:
 def is_valid_port_name(port: str) -> list[str]:
     """IANA_SVC_NAME: at most 15 of [-a-z0-9], a letter, no `--`, no hyphen at either end."""
     errs = [max_len_error(15)] if len(port) > 15 else []
-    if not _PORT_NAME_CHARS.match(port):
+    if not _PORT_NAME_CHARS.fullmatch(port):
         errs.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
     if not _HAS_LETTER.search(port):
         errs.append("must contain at least one letter (a-z)")
@@ -140,53 +141,10 @@ def is_valid_port_name(port: str) -> list[str]:
 
 
 def is_valid_percent(value: str) -> list[str]:
-    if _PERCENT.match(value):
+    if _PERCENT.fullmatch(value):
         return []
     return [regex_error("a valid percent string must be a numeric string followed by an ending '%'",
                         PERCENT_FMT, "1%", "93%")]
-
-
-QUALIFIED_NAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-LABEL_VALUE_FMT = f"({QUALIFIED_NAME_FMT})?"
-QUALIFIED_NAME_MSG = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an " \
-                     "alphanumeric character"
-_QUALIFIED_NAME = re.compile(f"^{QUALIFIED_NAME_FMT}$")
-_LABEL_VALUE = re.compile(f"^{LABEL_VALUE_FMT}$")
-
-
-def validate_label_key(key: str) -> list[str]:
-    """util/validation.IsQualifiedName: `[prefix/]name`, the rule for label keys, annotation
-    keys and finalizer names. (A private copy until apimachinery.labels lands.)"""
-    parts = key.split("/")
-    errs: list[str] = []
-    if len(parts) > 2:
-        return ["a qualified name " + regex_error(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, "MyName", "my.name",
-                                                  "123-abc")
-                + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]
-    if len(parts) == 2:
-        prefix = parts[0]
-        if not prefix:
-            errs.append("prefix part must be non-empty")
-        else:
-            errs += ["prefix part " + message for message in is_dns1123_subdomain(prefix)]
-    name = parts[-1]
-    if not name:
-        errs.append("name part must be non-empty")
-    elif len(name) > 63:
-        errs.append("name part " + max_len_error(63))
-    if not _QUALIFIED_NAME.match(name):
-        errs.append("name part " + regex_error(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc"))
-    return errs
-
-
-def validate_label_value(value: str) -> list[str]:
-    """util/validation.IsValidLabelValue. (A private copy until apimachinery.labels lands.)"""
-    errs = [max_len_error(63)] if len(value) > 63 else []
-    if not _LABEL_VALUE.match(value):
-        errs.append(regex_error("a valid label must be an empty string or consist of alphanumeric characters, '-', "
-                                "'_' or '.', and must start and end with an alphanumeric character",
-                                LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
-    return errs
 
 
 def _mask_trailing_dash(name: str) -> str:
@@ -523,59 +481,17 @@ def validate_object_meta_update(obj: JSON, old: JSON) -> Causes:
 # ---- quantities -----------------------------------------------------------------------
 
 
-_QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$")
-_DECIMAL_SUFFIXES = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
-_BINARY_SUFFIXES = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
-_DECIMAL_NAMES = {exponent: suffix for suffix, exponent in _DECIMAL_SUFFIXES.items()}
-_BINARY_NAMES = {power: suffix for suffix, power in _BINARY_SUFFIXES.items()}
-
-
 def _quantity(raw: Any) -> tuple[Fraction, str] | None:
-    """(exact value, canonical string as resource.Quantity.String() prints it), or None
-    when the text is not a quantity. (A private copy until apimachinery.quantity lands.)"""
-    match = _QUANTITY.match(str(raw).strip())
-    if match is None:
-        return None
-    number, suffix = match.groups()
+    """(exact value, canonical string as resource.Quantity.String() prints it), or None when
+    the text is not a quantity (ParseQuantity is strict: "2 " and "1Gi\n" are not)."""
     try:
-        mantissa = Fraction(number)
-    except ValueError:
+        quantity = parse_quantity(raw)
+    except QuantityError:
         return None
-    if suffix in _BINARY_SUFFIXES:
-        value, style = mantissa * 1024 ** _BINARY_SUFFIXES[suffix], "binary"
-    elif suffix in _DECIMAL_SUFFIXES:
-        value, style = mantissa * Fraction(10) ** _DECIMAL_SUFFIXES[suffix], "si"
-    elif suffix[:1] in ("e", "E") and re.fullmatch(r"[-+]?[0-9]+", suffix[1:]):
-        value, style = mantissa * Fraction(10) ** int(suffix[1:]), "exponent"
-    else:
-        return None
-    rounded = Fraction(math.ceil(abs(value) * 10**9), 10**9)  # below nano rounds up, away from zero
-    value = rounded if value >= 0 else -rounded
-    return value, _canonical_quantity(value, style)
+    return quantity.value, quantity.canonical()
 
 
-def _canonical_quantity(value: Fraction, style: str) -> str:
-    """resource.Quantity.CanonicalizeBytes: base-1024 suffixes for exact binary amounts of at
-    least 1Ki, otherwise the largest SI suffix (exponent a multiple of 3) keeping an integer."""
-    if value == 0:
-        return "0"
-    if style == "binary" and abs(value) >= 1024 and value.denominator == 1:
-        amount, power = value.numerator, 0
-        while amount % 1024 == 0 and power < 6:
-            amount, power = amount // 1024, power + 1
-        return f"{amount}{_BINARY_NAMES.get(power, '')}"
-    exponent = -9
-    amount = int(value * 10**9)
-    while amount % 10 == 0:
-        amount, exponent = amount // 10, exponent + 1
-    while exponent % 3:
-        amount, exponent = amount * 10, exponent - 1
-    if style != "exponent" and exponent in _DECIMAL_NAMES:
-        return f"{amount}{_DECIMAL_NAMES[exponent]}"
-    return f"{amount}e{exponent}" if exponent else str(amount)
-
-
-QUANTITY_FORMAT_ERROR = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+QUANTITY_FORMAT_ERROR = FORMAT_WRONG
 
 
 def _validate_resource_list(resources: Any, path: str, *, container: bool) -> tuple[Causes, dict[str, tuple]]:
@@ -646,7 +562,7 @@ def _validate_action(kind: str, action: JSON, path: str) -> Causes:
             causes.append(not_supported(f"{path}.scheme", go_quote(_str(action.get("scheme"))), ("HTTP", "HTTPS")))
         for header in _dicts(action.get("httpHeaders")):
             name = _str(header.get("name"))
-            if not _HTTP_HEADER_NAME.match(name):
+            if not _HTTP_HEADER_NAME.fullmatch(name):
                 causes.append(invalid(f"{path}.httpHeaders", go_quote(name), regex_error(
                     "a valid HTTP header must consist of alphanumeric characters or '-'", "[-A-Za-z0-9]+",
                     "X-Header-Name")))

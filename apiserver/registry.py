@@ -196,6 +196,7 @@ class Registry:
                              f"namespace {namespace} is being terminated", "metadata.namespace")])
 
     def _validate(self, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+        drop_empty_metadata(obj)
         causes = validate(self.kind_key, obj, old)
         if causes:
             raise errors.invalid(self.resource.kind, obj["metadata"].get("name", ""), causes, self.resource.group)
@@ -410,6 +411,18 @@ class Registry:
         meta["deletionGracePeriodSeconds"] = grace
         if not already and meta.get("generation"):
             meta["generation"] += 1
+
+
+OMITEMPTY_METADATA = ("labels", "annotations", "ownerReferences", "finalizers", "managedFields")
+
+
+def drop_empty_metadata(obj: dict[str, Any]) -> None:
+    """ObjectMeta's lists and maps are `omitempty`: Kubernetes never stores `ownerReferences: []`."""
+    meta = obj.get("metadata")
+    if isinstance(meta, dict):
+        for name in OMITEMPTY_METADATA:
+            if name in meta and meta[name] in ([], {}, None):
+                del meta[name]
 
 
 def _parses_as_nonzero_revision(value: Any) -> bool:

@@ -251,3 +251,68 @@ async def test_delete_answers_as_the_kind_registry_does(http: aiohttp.ClientSess
     else:
         assert answer["kind"] == "Status" and answer["status"] == "Success"
         assert ("group" in answer["details"]) == path.startswith("/apis/")
+
+
+@pytest.mark.parametrize("edit, field", [
+    (lambda p: p["metadata"].update(name="web\n"), "metadata.name"),
+    (lambda p: p["metadata"].update(labels={"app": "x\n"}), "metadata.labels"),
+    (lambda p: p["metadata"].update(labels={"app\n": "x"}), "metadata.labels"),
+    (lambda p: p["spec"]["containers"][0].update(resources={"requests": {"cpu": "2 "}}),
+     "spec.containers[0].resources.requests[cpu]"),
+    (lambda p: p["spec"]["containers"][0].update(resources={"requests": {"memory": "12Gi "}}),
+     "spec.containers[0].resources.requests[memory]"),
+])
+async def test_trailing_newlines_and_spaces_are_invalid(http: aiohttp.ClientSession, edit: Any, field: str) -> None:
+    ns = unique("val")
+    await call(http, "POST", "/api/v1/namespaces", namespace(ns))
+    body = pod("web")
+    edit(body)
+    code, answer = await call(http, "POST", f"/api/v1/namespaces/{ns}/pods", body)
+    status = orjson.loads(answer)
+    assert code == 422 and status["reason"] == "Invalid", answer
+    assert any(c["field"].startswith(field) for c in status["details"]["causes"]), answer
+
+
+async def test_quantities_are_stored_canonical(http: aiohttp.ClientSession) -> None:
+    ns = unique("qty")
+    await call(http, "POST", "/api/v1/namespaces", namespace(ns))
+    body = pod("q")
+    body["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "0.5", "memory": "1024Mi"},
+                                                  "limits": {"cpu": 2, "memory": "2048Mi"}}
+    code, answer = await call(http, "POST", f"/api/v1/namespaces/{ns}/pods", body)
+    assert code == 201, answer
+    resources = orjson.loads(answer)["spec"]["containers"][0]["resources"]
+    assert resources == {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}}
+
+
+async def test_defaulted_status_shapes(http: aiohttp.ClientSession) -> None:
+    ns = unique("st")
+    await call(http, "POST", "/api/v1/namespaces", namespace(ns))
+    code, svc = await call(http, "POST", f"/api/v1/namespaces/{ns}/services",
+                           {"metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}]}})
+    assert code == 201 and orjson.loads(svc)["status"] == {"loadBalancer": {}}
+    template = {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}
+    code, rs = await call(http, "POST", f"/apis/apps/v1/namespaces/{ns}/replicasets",
+                          {"metadata": {"name": "r"}, "spec": {"selector": {"matchLabels": {"a": "b"}},
+                                                                "template": template}})
+    assert code == 201 and orjson.loads(rs)["status"] == {"replicas": 0}
+    code, deploy = await call(http, "POST", f"/apis/apps/v1/namespaces/{ns}/deployments",
+                              {"metadata": {"name": "d"}, "spec": {"selector": {"matchLabels": {"a": "b"}},
+                                                                    "template": template}})
+    assert code == 201 and orjson.loads(deploy)["status"] == {}
+    code, job = await call(http, "POST", f"/apis/batch/v1/namespaces/{ns}/jobs",
+                           {"metadata": {"name": "j"}, "spec": {"template": {
+                               "spec": {**template["spec"], "restartPolicy": "Never"}}}})
+    assert code == 201 and orjson.loads(job)["status"] == {}
+    code, created = await call(http, "POST", f"/api/v1/namespaces/{ns}/pods", pod("p"))
+    assert orjson.loads(created)["status"] == {"phase": "Pending", "qosClass": "BestEffort"}
+
+
+async def test_empty_metadata_lists_are_not_stored(http: aiohttp.ClientSession) -> None:
+    ns = unique("omit")
+    await call(http, "POST", "/api/v1/namespaces", namespace(ns))
+    body = pod("p")
+    body["metadata"].update(ownerReferences=[], finalizers=[], annotations={}, labels={})
+    code, answer = await call(http, "POST", f"/api/v1/namespaces/{ns}/pods", body)
+    meta = orjson.loads(answer)["metadata"]
+    assert code == 201 and not {"ownerReferences", "finalizers", "annotations", "labels"} & set(meta)
