@@ -5,26 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-_SUFFIXES = {
-    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
-    "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
-}
+from apimachinery import quantity as apimachinery_quantity
+
+_BINARY_UNITS = {"Gi": 2**30, "Mi": 2**20, "Ki": 2**10}
 
 
 def parse_quantity(value: Any) -> float:
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = str(value).strip()
-    for suffix in sorted(_SUFFIXES, key=len, reverse=True):
-        if text.endswith(suffix):
-            try:
-                return float(text[: -len(suffix)]) * _SUFFIXES[suffix]
-            except ValueError:
-                return 0.0
-    try:
-        return float(text)
-    except ValueError:
-        return 0.0
+    """The amount of a quantity, by the one parser the server validates with (a malformed
+    value raises QuantityError, which the command reports in one line, instead of counting 0)."""
+    return float(apimachinery_quantity.parse_quantity(value).value)
 
 
 def format_quantity(value: float, resource: str) -> str:
@@ -35,8 +24,7 @@ def format_quantity(value: float, resource: str) -> str:
         millis = round(value * 1000)
         return str(millis // 1000) if millis % 1000 == 0 else f"{millis}m"
     if resource in ("memory", "ephemeral-storage"):
-        for suffix in ("Gi", "Mi", "Ki"):
-            unit = _SUFFIXES[suffix]
+        for suffix, unit in _BINARY_UNITS.items():
             if value >= unit and value % unit == 0:
                 return f"{int(value // unit)}{suffix}"
         return str(int(value))
