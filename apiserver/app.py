@@ -16,7 +16,7 @@ from aiohttp import web
 
 from apimachinery import errors
 from apimachinery.errors import StatusError
-from apiserver import discovery, openapi, reviews, subresources
+from apiserver import discovery, health, openapi, reviews, subresources
 from apiserver.allocators import ServiceAllocator
 from apiserver.handlers import ResourceHandler, Target, json_response
 from apiserver.registry import Registry, now_rfc3339, status_for_storage_error
@@ -36,6 +36,7 @@ class ApiServer:
     handlers: dict[tuple[str, str, str], ResourceHandler] = field(default_factory=dict)
     caches: list[WatchCache] = field(default_factory=list)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    shutting_down: asyncio.Event = field(default_factory=asyncio.Event)
 
     def handler_for(self, resource: ResourceInfo) -> ResourceHandler:
         return self.handlers[(resource.group, resource.version, resource.plural)]
@@ -97,8 +98,9 @@ class ApiServer:
         if not parts:
             return json_response({"paths": sorted(self.root_paths())})
         head = parts[0]
-        if head in ("healthz", "livez", "readyz"):
-            return self.health(head)
+        if head in ("healthz", "livez", "readyz") and len(parts) <= 2:
+            checks = health.checks_for(head, self.storage, self.ready, self.shutting_down)
+            return await health.answer(request, head, parts[1] if len(parts) == 2 else "", checks)
         if head == "version" and len(parts) == 1:
             return json_response(discovery.version_info())
         if head == "openapi":
@@ -113,11 +115,6 @@ class ApiServer:
         paths = ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/readyz", "/version", "/openapi/v3"]
         paths += [f"/apis/{g}" for g, _ in group_versions() if g] + [f"/apis/{g}/{v}" for g, v in group_versions() if g]
         return paths
-
-    def health(self, which: str) -> web.Response:
-        if which == "readyz" and not self.ready.is_set():
-            return web.Response(status=500, text="[-]informer-sync failed: not ready\nreadyz check failed\n")
-        return web.Response(text="ok", content_type="text/plain")
 
     def openapi(self, parts: list[str]) -> web.Response:
         if parts[1:2] != ["v3"]:
@@ -277,7 +274,7 @@ def build_app(storage: Storage) -> web.Application:
 
     async def on_shutdown(_: web.Application) -> None:
         # Open watch streams would hold graceful shutdown until they time out: end them first.
-        server.ready.clear()
+        server.shutting_down.set()
         await asyncio.gather(*(cache.stop() for cache in server.caches), return_exceptions=True)
 
     async def on_cleanup(_: web.Application) -> None:

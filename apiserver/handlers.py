@@ -21,7 +21,7 @@ import orjson
 from aiohttp import web
 
 from apimachinery import errors
-from apimachinery.errors import StatusError
+from apimachinery.errors import StatusCause, StatusError
 from apimachinery.fields import FieldSelectorError, check_supported, parse_field_selector, selectable_fields
 from apimachinery.gofmt import go_quote
 from apimachinery.labels import SelectorError, parse_selector
@@ -159,6 +159,26 @@ def _valid_utf8(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def check_watch_options(watch_list: bool, send_initial: bool, bookmarks: bool, match: str) -> None:
+    """ValidateListOptions for a watch (WatchList, KEP-3157): sendInitialEvents goes with
+    resourceVersionMatch=NotOlderThan and, when true, with bookmarks."""
+    causes: list[StatusCause] = []
+    if watch_list and match != "NotOlderThan":
+        causes.append(StatusCause("FieldValueForbidden", "Forbidden: sendInitialEvents requires setting "
+                                  "resourceVersionMatch to NotOlderThan", "resourceVersionMatch"))
+    if match and not watch_list:
+        causes.append(StatusCause("FieldValueForbidden", "Forbidden: resourceVersionMatch is forbidden for watch "
+                                  "unless sendInitialEvents is provided", "resourceVersionMatch"))
+    if match and match != "NotOlderThan":
+        causes.append(StatusCause("FieldValueNotSupported", f'Unsupported value: "{match}": supported values: '
+                                  '"NotOlderThan"', "resourceVersionMatch"))
+    if watch_list and send_initial and not bookmarks:
+        causes.append(StatusCause("FieldValueForbidden", "Forbidden: sendInitialEvents requires setting "
+                                  "allowWatchBookmarks to true", "allowWatchBookmarks"))
+    if causes:
+        raise errors.invalid("ListOptions", "", causes, "meta.k8s.io")
 
 
 def is_dry_run(request: web.Request) -> bool:
@@ -315,9 +335,11 @@ class ResourceHandler:
         predicate = filters.predicate(self.resource.kind)
         rv = request.query.get("resourceVersion", "")
         send_initial = rv in ("", "0")
-        if request.query.get("sendInitialEvents") is not None:
-            send_initial = parse_bool(request.query.get("sendInitialEvents"), "sendInitialEvents")
         bookmarks = parse_bool(request.query.get("allowWatchBookmarks"), "allowWatchBookmarks")
+        watch_list = request.query.get("sendInitialEvents") is not None
+        if watch_list:
+            send_initial = parse_bool(request.query.get("sendInitialEvents"), "sendInitialEvents")
+        check_watch_options(watch_list, send_initial, bookmarks, request.query.get("resourceVersionMatch", ""))
         timeout = parse_int(request.query.get("timeoutSeconds"), "timeoutSeconds")
         if timeout is None:
             timeout = int(1800 * (1 + random.random()))
@@ -331,7 +353,7 @@ class ResourceHandler:
         try:
             watcher = self.registry.cache.watch(self.sub_prefix(target.namespace), from_revision,
                                                 predicate=predicate, send_initial=send_initial,
-                                                bookmarks=bookmarks)
+                                                bookmarks=bookmarks, initial_events_end=watch_list)
         except TooOldResourceVersion as exc:
             await response.prepare(request)
             status = errors.gone(str(exc)).to_status()

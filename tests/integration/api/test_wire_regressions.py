@@ -316,3 +316,31 @@ async def test_empty_metadata_lists_are_not_stored(http: aiohttp.ClientSession) 
     code, answer = await call(http, "POST", f"/api/v1/namespaces/{ns}/pods", body)
     meta = orjson.loads(answer)["metadata"]
     assert code == 201 and not {"ownerReferences", "finalizers", "annotations", "labels"} & set(meta)
+
+
+async def test_watch_list_ends_initial_events_with_a_bookmark(http: aiohttp.ClientSession) -> None:
+    ns = unique("wl")
+    await call(http, "POST", "/api/v1/namespaces", namespace(ns))
+    for name in ("a", "b"):
+        await call(http, "POST", f"/api/v1/namespaces/{ns}/pods", pod(name))
+    query = "watch=1&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan"
+    events: list[dict[str, Any]] = []
+    async with http.get(f"/api/v1/namespaces/{ns}/pods?{query}&timeoutSeconds=5") as resp:
+        assert resp.status == 200
+        async for line in resp.content:
+            events.append(orjson.loads(line))
+            if events[-1]["type"] == "BOOKMARK":
+                break
+    assert [e["type"] for e in events] == ["ADDED", "ADDED", "BOOKMARK"]
+    assert events[-1]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+
+
+@pytest.mark.parametrize("query, field", [
+    ("sendInitialEvents=true&allowWatchBookmarks=true", "resourceVersionMatch"),
+    ("sendInitialEvents=true&resourceVersionMatch=NotOlderThan", "allowWatchBookmarks"),
+    ("resourceVersionMatch=NotOlderThan", "resourceVersionMatch"),
+])
+async def test_watch_list_options_are_validated(http: aiohttp.ClientSession, query: str, field: str) -> None:
+    code, body = await call(http, "GET", f"/api/v1/pods?watch=1&{query}")
+    status = orjson.loads(body)
+    assert code == 422 and status["details"]["causes"][0]["field"] == field, body
