@@ -19,6 +19,7 @@ from apimachinery.errors import StatusError
 from apiserver import discovery, health, openapi, reviews, subresources
 from apiserver.allocators import ServiceAllocator
 from apiserver.handlers import ResourceHandler, Target, json_response
+from apiserver.limits import HeaderDeadline, InFlightLimit
 from apiserver.registry import Registry, now_rfc3339, status_for_storage_error
 from apiserver.resources import RESOURCES, ResourceInfo, group_versions, lookup
 from apiserver.storage import KeyExistsError, Storage, StorageError
@@ -262,15 +263,19 @@ async def _no_cache(request: web.Request, response: web.StreamResponse) -> None:
     response.headers.setdefault("Cache-Control", "no-cache, private")
 
 
-def build_app(storage: Storage) -> web.Application:
+def build_app(storage: Storage, inflight: InFlightLimit | None = None) -> web.Application:
     server = ApiServer(storage)
-    app = web.Application(middlewares=[status_errors], client_max_size=64 * 1024 * 1024)
+    inflight = inflight or InFlightLimit()
+    app = web.Application(middlewares=[status_errors, inflight.middleware()], client_max_size=64 * 1024 * 1024)
     app["server"] = server
+    # The runner that serves the app says which connections it holds (apiserver.server sets it).
+    deadline = HeaderDeadline(lambda: app["connections"]() if "connections" in app else [])
     app.on_response_prepare.append(_no_cache)
     app.router.add_route("*", "/{tail:.*}", server.dispatch)
 
     async def on_startup(_: web.Application) -> None:
         await server.start()
+        deadline.start()
 
     async def on_shutdown(_: web.Application) -> None:
         # Open watch streams would hold graceful shutdown until they time out: end them first.
@@ -278,6 +283,7 @@ def build_app(storage: Storage) -> web.Application:
         await asyncio.gather(*(cache.stop() for cache in server.caches), return_exceptions=True)
 
     async def on_cleanup(_: web.Application) -> None:
+        await deadline.stop()
         await server.stop()
 
     app.on_startup.append(on_startup)

@@ -9,16 +9,20 @@ import signal
 from aiohttp import web
 
 from apiserver.app import build_app
+from apiserver.limits import IDLE_TIMEOUT, InFlightLimit
 from apiserver.storage import open_storage
 
 log = logging.getLogger("kube-py.apiserver")
 
 
-async def start_apiserver(storage_url: str, host: str, port: int) -> web.AppRunner:
-    app = build_app(open_storage(storage_url))
+async def start_apiserver(storage_url: str, host: str, port: int,
+                          inflight: InFlightLimit | None = None) -> web.AppRunner:
+    app = build_app(open_storage(storage_url), inflight)
     # Kubernetes' server never decodes a request's Content-Encoding: a gzip body is bytes to the
     # JSON decoder (a 400). aiohttp's decoder would instead fail mid-request and drop the connection.
-    runner = web.AppRunner(app, handle_signals=False, access_log=None, auto_decompress=False)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None, auto_decompress=False,
+                           keepalive_timeout=IDLE_TIMEOUT)
+    app["connections"] = lambda: runner.server.connections if runner.server is not None else []
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()
@@ -34,9 +38,9 @@ def stop_event_on_signals() -> asyncio.Event:
     return stop
 
 
-async def serve_apiserver(storage_url: str, host: str, port: int) -> None:
+async def serve_apiserver(storage_url: str, host: str, port: int, inflight: InFlightLimit | None = None) -> None:
     stop = stop_event_on_signals()
-    runner = await start_apiserver(storage_url, host, port)
+    runner = await start_apiserver(storage_url, host, port, inflight)
     try:
         await stop.wait()
     finally:

@@ -48,9 +48,11 @@ def client_from_args(args: argparse.Namespace):  # noqa: ANN201 - kubeclient imp
 
 
 def cmd_apiserver(args: argparse.Namespace) -> int:
+    from apiserver.limits import InFlightLimit
     from apiserver.server import serve_apiserver
 
-    asyncio.run(serve_apiserver(storage_url(args), args.bind_address, args.port))
+    inflight = InFlightLimit(args.max_requests_inflight, args.max_mutating_requests_inflight)
+    asyncio.run(serve_apiserver(storage_url(args), args.bind_address, args.port, inflight))
     return 0
 
 
@@ -366,6 +368,10 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--bind-address", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8080)
     api.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+    api.add_argument("--max-requests-inflight", type=int, default=400,
+                     help="non-mutating requests served at once, 0 for no limit (429 beyond)")
+    api.add_argument("--max-mutating-requests-inflight", type=int, default=200,
+                     help="mutating requests served at once, 0 for no limit (429 beyond)")
     api.set_defaults(func=cmd_apiserver)
 
     cm = sub.add_parser("controller-manager", help="the controllers, behind leader election")
