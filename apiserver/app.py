@@ -105,7 +105,7 @@ class ApiServer:
         if head == "version" and len(parts) == 1:
             return json_response(discovery.version_info())
         if head == "openapi":
-            return self.openapi(parts)
+            return self.openapi(request, parts)
         if head == "api":
             return await self.api(request, parts)
         if head == "apis":
@@ -113,11 +113,15 @@ class ApiServer:
         raise StatusError(404, "NotFound", NOT_FOUND_MESSAGE)
 
     def root_paths(self) -> list[str]:
-        paths = ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/readyz", "/version", "/openapi/v3"]
+        paths = ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/readyz", "/version", "/openapi/v2", "/openapi/v3"]
         paths += [f"/apis/{g}" for g, _ in group_versions() if g] + [f"/apis/{g}/{v}" for g, v in group_versions() if g]
         return paths
 
-    def openapi(self, parts: list[str]) -> web.Response:
+    def openapi(self, request: web.Request, parts: list[str]) -> web.Response:
+        if parts[1:] == ["v2"]:
+            if "protobuf" in request.headers.get("Accept", ""):
+                return web.Response(body=openapi.openapi_v2_protobuf(), content_type=openapi.OPENAPI_V2_PROTOBUF)
+            return json_response(openapi.openapi_v2_document())
         if parts[1:2] != ["v3"]:
             raise StatusError(404, "NotFound", NOT_FOUND_MESSAGE)
         rest = parts[2:]

@@ -238,3 +238,12 @@ def test_short_names_resolve(kubectl: Kubectl, namespace: str, kind: str) -> Non
     result = kubectl("get", "-n", namespace, kind)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == f"No resources found in {namespace} namespace."
+
+
+def test_create_a_list_file(kubectl: Kubectl, namespace: str) -> None:
+    """kubectl validates `kind: List` files against /openapi/v2 (protobuf), which must exist."""
+    items = [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"l{i}"}, "spec": {"ports": [{"port": 80}]}}
+             for i in (1, 2)]
+    doc = json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
+    out = kubectl.ok("create", "-n", namespace, "-f", "-", input=doc)
+    assert out.splitlines() == ["service/l1 created", "service/l2 created"]
