@@ -239,14 +239,15 @@ def cmd_up(args: argparse.Namespace) -> int:
     registry_proc, registry = None, os.environ.get("KUBE_PY_REGISTRY", "")
     if driver == "runc" and not registry:
         registry_proc, registry = start_private_registry(data_dir)
-        why += f" at {registry}"
 
     async def run() -> None:
         stop = stop_event_on_signals()
         runner = await start_apiserver(storage, "127.0.0.1", args.port)
         print(f"kube-py is up: API server {server} (storage {storage})\n"
               f"  node {node_name} with the {driver} driver ({why}); scheduler and controller-manager running\n"
-              f"  kubectl --kubeconfig {kubeconfig} get nodes\n"
+              + (f"  image registry {registry} (push images there; `busybox:1.36` means {registry}/busybox:1.36)\n"
+                 if registry else "")
+              + f"  kubectl --kubeconfig {kubeconfig} get nodes\n"
               "Ctrl-C stops everything; `kube-py up` again on the same data dir resumes the same state.", flush=True)
         try:
             async with ApiClient(server) as client:
