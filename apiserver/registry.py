@@ -127,7 +127,7 @@ class Registry:
             # etcd3's store refuses exactly this; anything else is ignored and overwritten.
             raise StatusError(500, "InternalError", "resourceVersion should not be set on objects to be created")
         meta.pop("resourceVersion", None)
-        self._check_namespace_for_create(namespace)
+        await self._check_namespace_for_create(namespace)
         self._prepare_identity(obj, namespace)
         generated = not meta.get("name") and bool(meta.get("generateName"))
         if generated:
@@ -182,10 +182,15 @@ class Registry:
         for transient in ("deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "managedFields"):
             meta.pop(transient, None)
 
-    def _check_namespace_for_create(self, namespace: str) -> None:
+    async def _check_namespace_for_create(self, namespace: str) -> None:
         if not self.resource.namespaced or self.namespace_lookup is None:
             return
         ns = self.namespace_lookup(namespace)
+        if ns is None:
+            # NamespaceLifecycle's live lookup: a namespace created a moment ago may not be in
+            # the watch cache yet.
+            kv = await self.storage.get(f"/registry/namespaces/{namespace}")
+            ns = decode_from_storage(kv.value, kv.mod_revision) if kv is not None else None
         if ns is None:
             raise errors.not_found("namespaces", namespace)
         if ns["metadata"].get("deletionTimestamp"):
