@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests start for real: etcd, runc with
 # busybox-static for images, the CNI plugins, a Distribution registry, iproute2, iptables,
-# conntrack (the service proxy flushes stale UDP flows).
+# conntrack (the service proxy flushes stale UDP flows), openssl (the registry tests' TLS
+# certificates and token signatures).
 # Only when root and only what is missing, so a developer
 # machine without root still runs the unit tests.
 set -euo pipefail
 want=(etcd-server:etcd runc:runc busybox-static:busybox containernetworking-plugins:/usr/lib/cni/bridge
-      docker-registry:docker-registry iproute2:ip iptables:iptables-restore conntrack:conntrack)
+      docker-registry:docker-registry iproute2:ip iptables:iptables-restore conntrack:conntrack
+      openssl:openssl)
 missing=()
 for pair in "${want[@]}"; do
   pkg=${pair%%:*}; bin=${pair##*:}

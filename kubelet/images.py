@@ -1,10 +1,16 @@
 """Images: pulled from an OCI registry (distribution v2 API) or imported from an OCI archive,
 unpacked once into a read-only rootfs that containers overlay.
 
-An image reference `host:port/name:tag` is pulled over plain HTTP from that registry
-(manifest → config → layers, digests verified); `name:tag` without a registry host is
-looked up among imported archives and then on the default registry given to the store.
-Layers are applied in order, honouring whiteouts (`.wh.` files and `.wh..wh..opq`).
+A reference resolves as containerd resolves it (imageref.py): `busybox:1.36` is
+`docker.io/library/busybox:1.36`, or `<default registry>/busybox:1.36` when the node has
+one; imported archives are found by the name they were imported as. Pulls go over HTTPS
+verified with the system's CA bundle, plain HTTP only for insecure registries
+(registryhosts.py), with the registry token flow on 401 (registryclient.py); manifest →
+config → layers, digests verified. A failed pull is a DriverError (ErrImagePull) worded as
+the kubelet shows containerd's: `rpc error: code = NotFound desc = failed to pull and unpack
+image "docker.io/library/busybox:1.99": …`, naming the resolved reference and what the
+registry answered. Layers are applied in order, honouring whiteouts (`.wh.` files and
+`.wh..wh..opq`).
 """
 
 from __future__ import annotations
@@ -14,14 +20,20 @@ import hashlib
 import io
 import json
 import logging
+import platform
 import shutil
 import tarfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from kubelet.imageref import ImageRef, InvalidReference, parse_reference
+from kubelet.registryclient import RegistryClient
+from kubelet.registryerrors import RegistryError
+from kubelet.registryhosts import LOOPBACK, RegistryHosts
 from kubelet.runtime.interface import DriverError
 
 log = logging.getLogger(__name__)
@@ -32,6 +44,8 @@ MANIFEST_TYPES = ",".join([
     "application/vnd.oci.image.index.v1+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
 ])
+ARCHITECTURE = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(platform.machine(), platform.machine())
+PULL_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=120)
 
 
 @dataclass
@@ -58,17 +72,26 @@ class Image:
         return (self.config.get("config") or {}).get("WorkingDir") or "/"
 
 
-def split_reference(reference: str, default_registry: str = "") -> tuple[str, str, str]:
-    """→ (registry host or "", repository, tag-or-digest)."""
-    name, tag = reference, "latest"
-    if "@" in name:
-        name, tag = name.split("@", 1)
-    elif ":" in name.rsplit("/", 1)[-1]:
-        name, tag = name.rsplit(":", 1)
-    first = name.split("/", 1)[0]
-    if "/" in name and ("." in first or ":" in first or first == "localhost"):
-        return first, name.split("/", 1)[1], tag
-    return default_registry, name, tag
+def pull_error(ref: ImageRef, detail: str, code: str = "Unknown") -> DriverError:
+    """containerd's CRI error for a failed pull, as the kubelet puts it in waiting.message."""
+    return DriverError(f'rpc error: code = {code} desc = failed to pull and unpack image "{ref.name}": {detail}',
+                       "ErrImagePull")
+
+
+def choose_platform(index: dict[str, Any]) -> dict[str, Any]:
+    """An image index's entry for linux on this machine's architecture, else the first."""
+    entries = [m for m in index.get("manifests") or [] if isinstance(m, dict)]
+    if not entries:
+        raise RegistryError("image index lists no manifests")
+    for entry in entries:
+        wanted = entry.get("platform") or {}
+        if wanted.get("os", "linux") == "linux" and wanted.get("architecture", ARCHITECTURE) == ARCHITECTURE:
+            return entry
+    return entries[0]
+
+
+async def _sha256(data: bytes) -> str:
+    return "sha256:" + (await asyncio.to_thread(hashlib.sha256, data)).hexdigest()
 
 
 def apply_layer(rootfs: Path, layer: bytes) -> None:
@@ -101,12 +124,23 @@ def apply_layer(rootfs: Path, layer: bytes) -> None:
 
 
 class ImageStore:
-    """Unpacked images under `root/<config digest>/rootfs`, shared by a node's containers."""
+    """Unpacked images under `root/<config digest>/rootfs`, shared by a node's containers.
 
-    def __init__(self, root: str | Path, default_registry: str = "") -> None:
+    `insecure_registries`: host, host:port or CIDR entries spoken to without TLS checks
+    (and over plain HTTP when they do not speak TLS); loopback addresses count too unless
+    `loopback_insecure` is False. `credentials`: registry host → (user, password) for
+    Basic auth and token requests. `ca_file`: a CA trusted besides the system bundle.
+    """
+
+    def __init__(self, root: str | Path, default_registry: str = "", *, insecure_registries: Iterable[str] = (),
+                 loopback_insecure: bool = True, credentials: Mapping[str, tuple[str, str]] | None = None,
+                 ca_file: str | Path | None = None) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.default_registry = default_registry
+        insecure = frozenset(insecure_registries) | (frozenset(LOOPBACK) if loopback_insecure else frozenset())
+        self.hosts = RegistryHosts(insecure, dict(credentials or {}), str(ca_file) if ca_file else None)
+        self._schemes: dict[str, str] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     def _index(self) -> dict[str, str]:
@@ -116,15 +150,28 @@ class ImageStore:
         except (OSError, ValueError):
             return {}
 
-    def _remember(self, reference: str, digest: str) -> None:
+    def _remember(self, names: Iterable[str], digest: str) -> None:
         index = self._index()
-        index[reference] = digest
+        index.update({name: digest for name in names})
         tmp = self.root / "references.json.tmp"
         tmp.write_text(json.dumps(index, indent=1))
         tmp.replace(self.root / "references.json")
 
+    def _names(self, reference: str) -> list[str]:
+        """Index keys that may hold `reference`: resolved with this node's default registry,
+        as written (imports, older stores), and resolved against Docker Hub."""
+        names = []
+        for default in (self.default_registry, ""):
+            try:
+                names.append(parse_reference(reference, default).name)
+            except InvalidReference:
+                pass
+        names.insert(1, reference)
+        return list(dict.fromkeys(names))
+
     def get(self, reference: str) -> Image | None:
-        digest = self._index().get(reference)
+        index = self._index()
+        digest = next((index[name] for name in self._names(reference) if name in index), None)
         if not digest:
             return None
         folder = self.root / digest.replace(":", "_")
@@ -149,42 +196,58 @@ class ImageStore:
                 raise
 
     async def pull(self, reference: str) -> Image:
-        registry, repository, tag = split_reference(reference, self.default_registry)
-        if not registry:
-            raise DriverError(f'failed to pull image "{reference}": no registry for it and it was not imported',
-                              "ErrImagePull")
-        base = f"http://{registry}/v2/{repository}"
         try:
-            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300)) as session:
-                manifest = await self._manifest(session, base, tag)
-                config_blob = await self._blob(session, base, manifest["config"]["digest"])
-                layers = [await self._blob(session, base, layer["digest"]) for layer in manifest["layers"]]
-        except aiohttp.ClientError as exc:
-            raise DriverError(f'failed to pull image "{reference}": {exc}', "ErrImagePull") from exc
-        return await asyncio.to_thread(self._unpack, reference, manifest["config"]["digest"], config_blob, layers)
+            ref = parse_reference(reference, self.default_registry)
+        except InvalidReference as exc:
+            raise DriverError(f'Failed to apply default image tag "{reference}": {exc}', "InvalidImageName") from exc
+        async with aiohttp.ClientSession(timeout=PULL_TIMEOUT) as session:
+            client = RegistryClient(session, self.hosts, self._schemes)
+            try:
+                manifest = await self._manifest(client, ref, ref.object)
+            except RegistryError as exc:
+                if exc.not_found:
+                    raise pull_error(ref, f'failed to resolve reference "{ref.name}": {ref.name}: not found '
+                                          f"({exc})", "NotFound") from exc
+                raise pull_error(ref, f'failed to resolve reference "{ref.name}": {exc}') from exc
+            try:
+                config_digest = manifest["config"]["digest"]
+                config_blob = await self._blob(client, ref, config_digest)
+                layers = [await self._blob(client, ref, layer["digest"]) for layer in manifest["layers"]]
+            except RegistryError as exc:
+                raise pull_error(ref, f"failed to copy: {exc}") from exc
+            except (KeyError, TypeError) as exc:
+                raise pull_error(ref, f"unsupported manifest: no {exc}") from exc
+        try:
+            image = await asyncio.to_thread(self._unpack, [ref.name], config_digest, config_blob, layers)
+        except (OSError, tarfile.TarError, ValueError) as exc:
+            raise pull_error(ref, f"failed to extract layer: {exc}") from exc
+        image.reference = reference
+        return image
 
-    async def _manifest(self, session: aiohttp.ClientSession, base: str, tag: str) -> dict[str, Any]:
-        async with session.get(f"{base}/manifests/{tag}", headers={"Accept": MANIFEST_TYPES}) as resp:
-            if resp.status == 404:
-                raise DriverError(f"manifest unknown: {base.split('/v2/', 1)[1]}:{tag} not found", "ErrImagePull")
-            resp.raise_for_status()
-            manifest = json.loads(await resp.read())
-        if "manifests" in manifest:  # an index: pick linux/amd64, else the first
-            chosen = next((m for m in manifest["manifests"]
-                           if (m.get("platform") or {}).get("architecture") in ("amd64", None)), manifest["manifests"][0])
-            return await self._manifest(session, base, chosen["digest"])
+    async def _manifest(self, client: RegistryClient, ref: ImageRef, tag_or_digest: str) -> dict[str, Any]:
+        response = await client.get(ref, f"manifests/{tag_or_digest}", MANIFEST_TYPES)
+        if tag_or_digest.startswith("sha256:") and await _sha256(response.body) != tag_or_digest:
+            raise RegistryError(f"manifest {tag_or_digest} failed verification: its content has another digest")
+        try:
+            manifest = json.loads(response.body)
+        except ValueError as exc:
+            raise RegistryError(f"manifest {tag_or_digest} is not JSON: {exc}") from exc
+        if not isinstance(manifest, dict):
+            raise RegistryError(f"manifest {tag_or_digest} is not a JSON object")
+        if "manifests" in manifest:  # an index: this platform's entry
+            return await self._manifest(client, ref, choose_platform(manifest)["digest"])
+        if manifest.get("schemaVersion") == 1:
+            raise RegistryError("schema 1 manifests are not supported (push the image again with a current client)")
         return manifest
 
-    async def _blob(self, session: aiohttp.ClientSession, base: str, digest: str) -> bytes:
-        async with session.get(f"{base}/blobs/{digest}") as resp:
-            resp.raise_for_status()
-            data = await resp.read()
-        algorithm, _, expected = digest.partition(":")
-        if algorithm == "sha256" and hashlib.sha256(data).hexdigest() != expected:
-            raise DriverError(f"blob {digest} failed verification", "ErrImagePull")
+    async def _blob(self, client: RegistryClient, ref: ImageRef, digest: str) -> bytes:
+        data = (await client.get(ref, f"blobs/{digest}")).body
+        algorithm, _, _ = digest.partition(":")
+        if algorithm == "sha256" and (actual := await _sha256(data)) != digest:
+            raise RegistryError(f"unexpected commit digest {actual}, expected {digest}: failed precondition")
         return data
 
-    def _unpack(self, reference: str, digest: str, config_blob: bytes, layers: list[bytes]) -> Image:
+    def _unpack(self, names: list[str], digest: str, config_blob: bytes, layers: list[bytes]) -> Image:
         folder = self.root / digest.replace(":", "_")
         if not (folder / "rootfs").is_dir():
             staging = self.root / f".staging-{digest.replace(':', '_')}"
@@ -195,8 +258,8 @@ class ImageStore:
             (staging / "config.json").write_bytes(config_blob)
             shutil.rmtree(folder, ignore_errors=True)
             staging.rename(folder)
-        self._remember(reference, digest)
-        return Image(reference, digest, folder / "rootfs", json.loads(config_blob))
+        self._remember(names, digest)
+        return Image(names[0], digest, folder / "rootfs", json.loads(config_blob))
 
     def import_archive(self, archive: str | Path, reference: str = "") -> Image:
         """An OCI image-layout tar (index.json + blobs/) → an unpacked image."""
@@ -214,4 +277,9 @@ class ImageStore:
             manifest = json.loads(read(f"blobs/{descriptor['digest'].replace(':', '/')}"))
             config = read(f"blobs/{manifest['config']['digest'].replace(':', '/')}")
             layers = [read(f"blobs/{layer['digest'].replace(':', '/')}") for layer in manifest["layers"]]
-        return self._unpack(name, manifest["config"]["digest"], config, layers)
+        names = [name]
+        try:
+            names.append(parse_reference(name).name)
+        except InvalidReference:
+            pass
+        return self._unpack(names, manifest["config"]["digest"], config, layers)

@@ -104,7 +104,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
 
 def make_runtime(driver: str, data_dir: Path, node_name: str, node_ip: str,  # noqa: ANN201 - lazy imports
-                 *, pod_cidr: str = "", registry: str | None = None):
+                 *, pod_cidr: str = "", registry: str | None = None, insecure_registries: frozenset[str] = frozenset()):
     if driver == "fake":
         from kubelet.runtime.fake import FakeRuntime
 
@@ -114,12 +114,15 @@ def make_runtime(driver: str, data_dir: Path, node_name: str, node_ip: str,  # n
 
         return ProcessRuntime(data_dir / "kubelet" / node_name / "containers", node_ip=node_ip)
     try:
+        from kubelet.images import ImageStore
         from kubelet.runtime.runc import RuncRuntime
     except ImportError as exc:
         raise ValueError(f"the runc driver is not available: {exc}") from None
     registry = os.environ.get("KUBE_PY_REGISTRY", "") if registry is None else registry
+    # HTTPS unless insecure: the --insecure-registry entries and loopback (kubelet/registryhosts.py)
+    images = ImageStore(data_dir / "kubelet" / node_name / "images", registry, insecure_registries=insecure_registries)
     return RuncRuntime(data_dir / "kubelet" / node_name, node_name=node_name, node_ip=node_ip,
-                       pod_cidr=pod_cidr, default_registry=registry)
+                       pod_cidr=pod_cidr, default_registry=registry, images=images)
 
 
 def default_driver() -> tuple[str, str]:
@@ -159,6 +162,7 @@ def start_private_registry(data_dir: Path) -> tuple[subprocess.Popen[bytes], str
 def cmd_kubelet(args: argparse.Namespace) -> int:
     from apiserver.server import stop_event_on_signals
     from kubelet.kubelet import DnsSettings, Kubelet, parse_capacity
+    from kubelet.registryhosts import parse_insecure_registries
 
     capacity = parse_capacity(args.capacity)
     data_dir = Path(args.data_dir)
@@ -166,7 +170,8 @@ def cmd_kubelet(args: argparse.Namespace) -> int:
     async def run() -> None:
         stop = stop_event_on_signals()
         runtime = make_runtime(args.driver, data_dir, args.node_name, args.node_ip, pod_cidr=args.pod_cidr,
-                               registry=args.registry or None)
+                               registry=args.registry or None,
+                               insecure_registries=parse_insecure_registries(args.insecure_registry))
         async with client_from_args(args) as client:
             dns = DnsSettings(serve=args.dns, cluster_dns=[ip for ip in args.cluster_dns.split(",") if ip],
                               cluster_domain=args.cluster_domain)
@@ -227,6 +232,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     from controllers.manager import run_controller_manager
     from kubeclient.rest import ApiClient
     from kubelet.kubelet import DnsSettings, Kubelet
+    from kubelet.registryhosts import parse_insecure_registries
     from scheduler.scheduler import Scheduler
 
     data_dir = Path(args.data_dir)
@@ -239,6 +245,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     registry_proc, registry = None, os.environ.get("KUBE_PY_REGISTRY", "")
     if driver == "runc" and not registry:
         registry_proc, registry = start_private_registry(data_dir)
+    insecure = parse_insecure_registries(args.insecure_registry) | ({registry} if registry_proc else set())
 
     async def run() -> None:
         stop = stop_event_on_signals()
@@ -251,7 +258,8 @@ def cmd_up(args: argparse.Namespace) -> int:
               "Ctrl-C stops everything; `kube-py up` again on the same data dir resumes the same state.", flush=True)
         try:
             async with ApiClient(server) as client:
-                runtime = make_runtime(driver, data_dir, node_name, "127.0.0.1", registry=registry)
+                runtime = make_runtime(driver, data_dir, node_name, "127.0.0.1", registry=registry,
+                                       insecure_registries=insecure)
                 kubelet = Kubelet(client, node_name, runtime, data_dir=data_dir / "kubelet" / node_name,
                                   dns=DnsSettings(serve=runtime.isolated_rootfs))
                 try:
@@ -362,6 +370,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--proxy", action="store_true",
                     help="also run the service proxy (iptables rules in this machine's network namespace)")
     up.add_argument("--node-name", default=socket.gethostname().split(".")[0].lower() or "node-1")
+    up.add_argument("--insecure-registry", action="append", default=[], metavar="HOST[:PORT]",
+                    help="registry spoken to without TLS checks, plain HTTP if it has no TLS (repeatable or "
+                         "comma list; loopback and the private registry `up` starts always are)")
     up.set_defaults(func=cmd_up)
 
     api = sub.add_parser("apiserver", help="the API server")
@@ -394,6 +405,9 @@ def build_parser() -> argparse.ArgumentParser:
     kl.add_argument("--port", type=int, default=0, help="kubelet port for logs/exec (0 = any free port)")
     kl.add_argument("--pod-cidr", default="")
     kl.add_argument("--registry", default="", help="default image registry host:port (default: $KUBE_PY_REGISTRY)")
+    kl.add_argument("--insecure-registry", action="append", default=[], metavar="HOST[:PORT]",
+                    help="registry spoken to without TLS checks, plain HTTP if it has no TLS (host, host:port "
+                         "or CIDR; repeatable or comma list; loopback addresses always are)")
     kl.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
     kl.add_argument("--proxy", action="store_true", help="also run the service proxy (iptables, this netns)")
     kl.add_argument("--dns", action="store_true",

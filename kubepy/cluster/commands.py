@@ -118,6 +118,8 @@ def worker_components(state: ClusterState, host: Host) -> list[Component]:
                    "--data-dir", str(host_dir(state, host)), "--proxy", "--dns")
     if state.registry:
         argv += ["--registry", state.registry]
+    if any(c.name == "registry" for c in state.root_components):  # the plain-HTTP one start_registry ran
+        argv += ["--insecure-registry", state.registry]
     return [Component("kubelet", argv)]
 
 
