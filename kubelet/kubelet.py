@@ -29,8 +29,10 @@ from kubeclient.informer import Informer, meta_key
 from kubeclient.rest import ApiClient
 from kubelet.dns.resolvconf import HostResolv, hosts_file, resolv_conf
 from kubelet.dns.server import DnsConfig, run_dns
+from kubelet.objects import ApiObjects
 from kubelet.podworker import PodWorker
 from kubelet.runtime.interface import ContainerStatus, Runtime
+from kubelet.volumes import MountedVolume
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
@@ -93,6 +95,7 @@ class Kubelet:
         self.pod_cidr = pod_cidr
         self.data_dir = Path(data_dir) if data_dir else Path(f"/tmp/kube-py-kubelet-{node_name}")
         self.recorder = EventRecorder(client, "kubelet", host=node_name)
+        self.objects = ApiObjects(client)  # ConfigMaps and Secrets for env vars and volumes
         self.workers: dict[str, PodWorker] = {}
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.adoptable: dict[str, list[ContainerStatus]] = {}
@@ -239,23 +242,19 @@ class Kubelet:
         if worker is not None:
             worker.api_deleted()
 
-    def mounts_for(self, pod: Obj, container: Obj, pod_ip: str = "") -> list[dict[str, Any]]:
-        """emptyDir volumes live under the kubelet's data dir; hostPath volumes are the host path.
+    def mounts_for(self, pod: Obj, container: Obj, pod_ip: str = "",
+                   volumes: dict[str, MountedVolume] | None = None) -> list[dict[str, Any]]:
+        """The container's volumeMounts onto the pod's volumes as the pod worker set them up
+        (kubelet/volumes.py; configMap, secret, downwardAPI and projected ones read-only).
         Containers with their own root filesystem also get the kubelet's /etc/resolv.conf
         (the pod's dnsPolicy) and /etc/hosts, as Kubernetes' kubelet mounts them."""
-        volumes = {v["name"]: v for v in (pod.get("spec") or {}).get("volumes") or []}
         mounts = []
         for mount in container.get("volumeMounts") or []:
-            volume = volumes.get(mount.get("name"))
+            volume = (volumes or {}).get(mount.get("name"))
             if volume is None:
                 continue
-            if "hostPath" in volume:
-                host = (volume["hostPath"] or {}).get("path", "")
-            else:
-                host = str(self.data_dir / "pods" / pod["metadata"]["uid"] / "volumes" / volume["name"])
-                Path(host).mkdir(parents=True, exist_ok=True)
-            mounts.append({"hostPath": host, "containerPath": mount["mountPath"],
-                           "readOnly": bool(mount.get("readOnly"))})
+            mounts.append({"hostPath": volume.path, "containerPath": mount["mountPath"],
+                           "readOnly": bool(mount.get("readOnly")) or volume.read_only})
         if self.runtime.isolated_rootfs:
             mounts += self._etc_files(pod, pod_ip)
         return mounts

@@ -1,11 +1,14 @@
 """One worker per pod: make the pod's containers match its spec, and report status.
 
-Each pass of `sync` is level-triggered: ensure the sandbox, run init containers one at a
-time, start or restart regular containers by restartPolicy with crash-loop back-off
-(10 s doubling to 5 min, reset after 10 min of running), run probes, then post status
-if it changed. A pod with a deletionTimestamp is stopped gracefully (preStop, SIGTERM,
+Each pass of `sync` is level-triggered: set up the pod's volumes (until they all are, the
+pod waits in ContainerCreating with FailedMount events), ensure the sandbox, run init
+containers one at a time, start or restart regular containers by restartPolicy with
+crash-loop back-off (10 s doubling to 5 min, reset after 10 min of running), run probes,
+then post status if it changed. A pod with a deletionTimestamp is stopped gracefully (preStop, SIGTERM,
 SIGKILL after the grace period), gets a terminal status, and is finally deleted with
 grace 0. Containers found at start-up (a restarted kubelet) are adopted, not duplicated.
+A container whose environment cannot be made (a missing ConfigMap, Secret or key) waits
+in CreateContainerConfigError and is retried after the pod worker's back-off period.
 """
 
 from __future__ import annotations
@@ -17,9 +20,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from apimachinery.errors import StatusError
+from kubelet.downward import field_ref_value
+from kubelet.envvars import EnvError, make_environment
+from kubelet.expansion import expand_all
 from kubelet.probes import ProbeTracker, run_probe, trackers_for
 from kubelet.runtime.interface import ContainerSpec, ContainerStatus, DriverError, SandboxInfo
 from kubelet.status import ContainerRecord, container_status, pod_conditions, pod_phase, terminated_state
+from kubelet.volumes import RETRY_INITIAL, RETRY_MAX, MountedVolume, VolumeContext, set_up_volumes
+
+__all__ = ["PodWorker", "field_ref_value"]
 
 if TYPE_CHECKING:
     from kubelet.kubelet import Kubelet
@@ -31,6 +40,7 @@ BACKOFF_INITIAL = 10.0
 BACKOFF_MAX = 300.0
 BACKOFF_RESET = 600.0
 MIN_GRACE = 2.0
+CONFIG_ERROR_RETRY = 10.0  # the pod worker's backOffPeriod after a failed sync (kubelet.go)
 
 
 def now_rfc3339() -> str:
@@ -57,6 +67,9 @@ class PodWorker:
                                                for c in pod["spec"].get("containers") or []]
         self.backoff: dict[str, tuple[float, float]] = {}  # name → (delay, when it was last advanced)
         self.pull_backoff: dict[str, tuple[float, float]] = {}  # name → (delay, when the last pull failed)
+        self.config_retry: dict[str, float] = {}  # name → when a CreateContainerConfigError may be retried
+        self.volumes: dict[str, MountedVolume] | None = None  # set up once, before the sandbox
+        self.volume_retry: tuple[float, float] = (0.0, 0.0)  # (delay, when the last mount failed)
         self.probes: dict[str, dict[str, ProbeTracker]] = {}
         self.wake = asyncio.Event()
         self.deleted_from_api = False
@@ -132,6 +145,9 @@ class PodWorker:
         if phase in ("Succeeded", "Failed"):
             await self._kill_all(0)
             return
+        if self.volumes is None and not await self._set_up_volumes():
+            await self._post_status(terminal=False)
+            return
         if self.sandbox is None:
             self.sandbox = await self.runtime.create_sandbox(self.pod)
         await self._refresh()
@@ -140,6 +156,24 @@ class PodWorker:
                 await self._ensure_running(record, is_init=False)
         await self._run_probes()
         await self._post_status(terminal=False)
+
+    async def _set_up_volumes(self) -> bool:
+        """Mount every volume of the pod (WaitForAttachAndMount); False while one fails, each
+        failure a FailedMount event, retried with the volume manager's exponential back-off."""
+        delay, failed_at = self.volume_retry
+        if delay and time.monotonic() - failed_at < delay:
+            return False
+        kubelet = self.kubelet
+        context = VolumeContext(self.pod, kubelet.objects, kubelet.node_name, kubelet.node_ip,
+                                dict(kubelet.capacity))
+        ready, failed = await set_up_volumes(context, kubelet.data_dir / "pods" / self.uid / "volumes")
+        if not failed:
+            self.volumes, self.volume_retry = ready, (0.0, 0.0)
+            return True
+        for error in failed:
+            kubelet.recorder.event(self.pod, "Warning", "FailedMount", str(error))
+        self.volume_retry = (min(max(delay * 2, RETRY_INITIAL), RETRY_MAX), time.monotonic())
+        return False
 
     async def _refresh(self) -> None:
         for record in self.init + self.regular:
@@ -197,6 +231,8 @@ class PodWorker:
         recorder = self.kubelet.recorder
         field_path = f"spec.{'initContainers' if record in self.init else 'containers'}{{{record.name}}}"
         image = spec.get("image", "")
+        if time.monotonic() < self.config_retry.get(record.name, 0.0):
+            return  # still CreateContainerConfigError until the back-off period has passed
         pull_delay, pull_failed_at = self.pull_backoff.get(record.name, (0.0, 0.0))
         if pull_delay and time.time() - pull_failed_at < pull_delay:
             record.waiting_reason = "ImagePullBackOff"
@@ -211,14 +247,22 @@ class PodWorker:
             recorder.event(self.pod, "Normal", "BackOff", f'Back-off pulling image "{image}"', field_path)
             return
         self.pull_backoff.pop(record.name, None)
+        try:
+            env = await self._env(spec)
+        except EnvError as exc:  # kuberuntime's startContainer: ErrCreateContainerConfig
+            record.waiting_reason, record.waiting_message = "CreateContainerConfigError", str(exc)
+            self.config_retry[record.name] = time.monotonic() + CONFIG_ERROR_RETRY
+            recorder.event(self.pod, "Warning", "Failed", f"Error: {exc}", field_path)
+            return
+        self.config_retry.pop(record.name, None)
         container = ContainerSpec(
             pod_uid=self.uid, pod_name=self.pod["metadata"]["name"], namespace=self.pod["metadata"]["namespace"],
-            name=record.name, image=spec.get("image", ""), command=list(spec.get("command") or []),
-            args=list(spec.get("args") or []), env=self._env(spec), working_dir=spec.get("workingDir", ""),
+            name=record.name, image=spec.get("image", ""), command=expand_all(spec.get("command") or [], env),
+            args=expand_all(spec.get("args") or [], env), env=env, working_dir=spec.get("workingDir", ""),
             limits=dict((spec.get("resources") or {}).get("limits") or {}),
             hostname=self.pod["spec"].get("hostname") or self.pod["metadata"]["name"],
             attempt=record.restart_count + (1 if record.current else 0),
-            mounts=self.kubelet.mounts_for(self.pod, spec, self.sandbox.ip if self.sandbox else ""))
+            mounts=self.kubelet.mounts_for(self.pod, spec, self.sandbox.ip if self.sandbox else "", self.volumes))
         try:
             status = await self.runtime.start_container(self.sandbox or SandboxInfo(self.uid), container)
         except DriverError as exc:
@@ -236,18 +280,14 @@ class PodWorker:
         recorder.event(self.pod, "Normal", "Created", f"Created container: {record.name}", field_path)
         recorder.event(self.pod, "Normal", "Started", f"Started container {record.name}", field_path)
 
-    def _env(self, spec: Obj) -> dict[str, str]:
-        env: dict[str, str] = {}
+    async def _env(self, spec: Obj) -> dict[str, str]:
         pod_ip = self.sandbox.ip if self.sandbox else ""
-        for var in spec.get("env") or []:
-            if "value" in var:
-                env[var["name"]] = str(var.get("value") or "")
-                continue
-            path = ((var.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
-            value = field_ref_value(self.pod, path or "", self.kubelet.node_name, self.kubelet.node_ip, pod_ip)
-            if value is not None:
-                env[var["name"]] = value
-        return env
+        kubelet = self.kubelet
+
+        def field(path: str) -> str | None:
+            return field_ref_value(self.pod, path, kubelet.node_name, kubelet.node_ip, pod_ip)
+
+        return await make_environment(self.pod, spec, kubelet.objects, field, dict(kubelet.capacity))
 
     async def _run_probes(self) -> None:
         now = time.monotonic()
@@ -389,17 +429,3 @@ class PodWorker:
         self.pod = updated
         self.last_posted = signature
 
-
-def field_ref_value(pod: Obj, path: str, node_name: str, node_ip: str, pod_ip: str) -> str | None:
-    """The downward API's `fieldRef` paths, as the kubelet resolves them; None for unknown ones."""
-    meta = pod.get("metadata") or {}
-    for prefix, mapping in (("metadata.labels", meta.get("labels")), ("metadata.annotations", meta.get("annotations"))):
-        if path.startswith(prefix + "['") and path.endswith("']"):
-            return str((mapping or {}).get(path[len(prefix) + 2:-2], ""))
-    simple = {"metadata.name": meta.get("name"), "metadata.namespace": meta.get("namespace"),
-              "metadata.uid": meta.get("uid"), "spec.nodeName": node_name,
-              "spec.serviceAccountName": (pod.get("spec") or {}).get("serviceAccountName"),
-              "status.podIP": pod_ip, "status.podIPs": pod_ip, "status.hostIP": node_ip, "status.hostIPs": node_ip}
-    if path in simple:
-        return str(simple[path] or "")
-    return None

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+from kubelet.command import container_argv
 from kubelet.runtime.interface import ContainerSpec, ContainerStatus, ExecResult, Runtime, SandboxInfo
 
 
@@ -46,7 +47,7 @@ class FakeRuntime(Runtime):
 
     async def start_container(self, sandbox: SandboxInfo, spec: ContainerSpec) -> ContainerStatus:
         cid = f"fake://{next(self._ids):012x}"
-        command = spec.command + spec.args
+        command = container_argv(spec.command, spec.args, [], [])  # a fake image has no defaults
         status = ContainerStatus(cid, spec.name, "running", started_at=_now(), image=spec.image,
                                  image_id=await self.pull_image(spec.image))
         if command in (["true"], ["false"]):

@@ -1,7 +1,9 @@
 """The `process` driver: a container is its command run as a plain child process.
 
 No isolation and no images (the image name is only recorded), so it works without root;
-the pod IP is the node's. Output goes to a log file per container, which is what `logs`
+the pod IP is the node's. What an image would supply is a small table of its ENTRYPOINT and
+CMD (busybox's is CMD `sh`, no ENTRYPOINT), so `command`/`args` follow Kubernetes' rules
+(kubelet/command.py): `args` alone replace that CMD rather than being appended to it. Output goes to a log file per container, which is what `logs`
 reads. State lives in a directory (one JSON file per container with its pid), so a
 restarted kubelet finds its still-running processes instead of starting duplicates.
 """
@@ -22,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kubelet.command import container_argv
 from kubelet.runtime.interface import (
     ContainerSpec,
     ContainerStatus,
@@ -31,7 +34,14 @@ from kubelet.runtime.interface import (
     SandboxInfo,
 )
 
-DEFAULT_COMMANDS = {"busybox": ["sh"], "alpine": ["sh"]}
+# The images' defaults, as (ENTRYPOINT, CMD) of their configs.
+IMAGE_DEFAULTS: dict[str, tuple[list[str], list[str]]] = {"busybox": ([], ["sh"]), "alpine": ([], ["/bin/sh"])}
+
+
+def image_name(reference: str) -> str:
+    """`registry:5000/library/busybox:1.36@sha256:...` → `busybox`."""
+    last = reference.split("@", 1)[0].rsplit("/", 1)[-1]
+    return last.split(":", 1)[0]
 
 
 def _now() -> str:
@@ -97,8 +107,8 @@ class ProcessRuntime(Runtime):
         return None
 
     async def start_container(self, sandbox: SandboxInfo, spec: ContainerSpec) -> ContainerStatus:
-        command = spec.command or DEFAULT_COMMANDS.get(spec.image.split("/")[-1].split(":")[0], [])
-        argv = command + spec.args
+        entrypoint, cmd = IMAGE_DEFAULTS.get(image_name(spec.image), ([], []))
+        argv = container_argv(spec.command, spec.args, entrypoint, cmd)
         if not argv:
             raise DriverError(f"the process driver needs a command for image {spec.image}", "CreateContainerError")
         if shutil.which(argv[0]) is None and shutil.which("busybox") is not None:

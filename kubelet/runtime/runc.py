@@ -4,8 +4,11 @@ Per container: an overlayfs writable root over the image's unpacked rootfs, an O
 `config.json` built from the container spec (command/args/env/workingDir, volume mounts,
 cgroup memory and CPU limits from `resources.limits`, hostname, the pod's network
 namespace by path), and a detached shim (runc_shim.py) that starts it and records its
-exit code and OOM kill. Every node has a private `runc --root` and cgroup prefix, so
-several nodes (and test runs) share a machine without seeing each other's containers.
+exit code and OOM kill. Every node has a private `runc --root` and cgroup prefix
+(`/kube-py/kp<hash of node name and data dir>`), so several nodes (and test runs) share a
+machine without seeing each other's containers. A container's cgroups go when it is removed;
+the driver's start removes stale ones of its prefix, and its stop (and `cleanup_node`)
+those no container uses any more — in every hierarchy the host mounts (cgroups.py).
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import shutil
 import sys
 import time
@@ -23,8 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from apimachinery.quantity import QuantityError, parse_quantity
+from kubelet.command import container_argv
 from kubelet.images import ImageStore
 from kubelet.network import PodNetwork, run
+from kubelet.runtime import cgroups
 from kubelet.runtime.interface import (
     ContainerSpec,
     ContainerStatus,
@@ -109,6 +113,9 @@ class RuncRuntime(Runtime):
         self.network = PodNetwork(node_name, pod_cidr, self.data_dir / "network")
         self.cgroup_prefix = f"/kube-py/{self.network.prefix}"
         self._sandboxes: dict[str, SandboxInfo] = {}
+        # Stale cgroups of this node's earlier runs (a killed kubelet, a lost container):
+        # those of containers it still has bundles for stay, to be adopted.
+        cgroups.remove_children(self.cgroup_prefix, keep={b.name for b in self.bundles.iterdir()})
 
     # ---- images and sandboxes ------------------------------------------------------
 
@@ -143,10 +150,7 @@ class RuncRuntime(Runtime):
 
     async def start_container(self, sandbox: SandboxInfo, spec: ContainerSpec) -> ContainerStatus:
         image = await self.images.ensure(spec.image)
-        if spec.command:
-            argv = spec.command + spec.args
-        else:
-            argv = image.entrypoint + (spec.args or image.cmd)
+        argv = container_argv(spec.command, spec.args, image.entrypoint, image.cmd)
         if not argv:
             raise DriverError(f"no command specified for container {spec.name}", "CreateContainerError")
         cid = f"{self.network.prefix}-{uuid.uuid4().hex[:12]}"
@@ -178,6 +182,7 @@ class RuncRuntime(Runtime):
         if not line.startswith("started"):
             logs = [bundle / "container.log", bundle / "shim.log"]
             log_text = " ".join(p.read_text(errors="replace")[-500:] for p in logs if p.exists())
+            await self.remove_container(f"runc://{cid}")  # its overlay, runc state and cgroups
             raise DriverError(f"runc could not start container {spec.name}: {log_text.strip()}", "RunContainerError")
         return await self.container_status(f"runc://{cid}")
 
@@ -242,6 +247,7 @@ class RuncRuntime(Runtime):
         cid = container_id.removeprefix("runc://")
         await self.stop_container(container_id, 0)
         await run("runc", "--root", str(self.runc_root), "delete", "--force", cid)
+        cgroups.remove_cgroup(f"{self.cgroup_prefix}/{cid}")  # runc leaves them when its state is gone
         bundle = self._bundle(cid)
         await run("umount", str(bundle / "rootfs"))
         shutil.rmtree(bundle, ignore_errors=True)
@@ -294,15 +300,22 @@ class RuncRuntime(Runtime):
         return ExecResult(proc.returncode or 0, out, err)
 
     async def close(self) -> None:
-        return None
+        """Containers keep running (a restarted kubelet adopts them); the cgroups of those
+        that have exited go, and the node's prefix once nothing is left in it."""
+        running = {b.name for b in self.bundles.iterdir() if not (b / "exit.json").exists()}
+        cgroups.remove_children(self.cgroup_prefix, keep=running)
+        self._remove_prefix_if_empty()
+
+    def _remove_prefix_if_empty(self) -> None:
+        cgroups.remove_if_empty(self.cgroup_prefix)
+        cgroups.remove_if_empty("/kube-py")  # the parent shared with other nodes goes only once empty
 
     async def cleanup_node(self) -> None:
-        """Stop and remove every container and sandbox of this node (tests, `cluster down`)."""
+        """Stop and remove every container and sandbox of this node (tests, `up`'s Ctrl-C,
+        `cluster down`), and the node's cgroups in every hierarchy."""
         for pod_uid, _name, status in await self.list_containers():
             await self.remove_container(status.id)
             await self.remove_sandbox(pod_uid)
         await self.network.destroy()
-        for controller in ("memory", "cpu", "pids", "cpuset", "devices", "freezer", "blkio", "cpuacct"):
-            for path in (f"/sys/fs/cgroup/{controller}{self.cgroup_prefix}", f"/sys/fs/cgroup/{controller}/kube-py"):
-                with contextlib.suppress(OSError):
-                    os.rmdir(path)  # the shared parent goes only once empty
+        cgroups.remove_cgroup(self.cgroup_prefix)
+        self._remove_prefix_if_empty()
