@@ -16,12 +16,8 @@ from tests.fixtures.etcd import EtcdServer
 
 @pytest.fixture
 def etcd(tmp_path: Path) -> Iterator[EtcdServer]:
-    server = EtcdServer(tmp_path / "etcd")
-    server.start()
-    try:
+    with EtcdServer(tmp_path / "etcd") as server:  # started, and stopped by PID on the way out
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
