@@ -435,6 +435,13 @@ def _default_secret(secret: JSON) -> None:
     _set_if_empty(secret, "type", "Opaque")
 
 
+def _default_apiservice(apiservice: JSON) -> None:
+    """SetDefaults_ServiceReference: the service port is 443."""
+    service = (apiservice.get("spec") or {}).get("service")
+    if isinstance(service, dict):
+        _set_if_empty(service, "port", 443)
+
+
 _DEFAULTERS: Mapping[KindKey, Callable[[JSON], None]] = MappingProxyType({
     ("", "Pod"): _default_pod,
     ("", "Service"): _default_service,
@@ -446,4 +453,5 @@ _DEFAULTERS: Mapping[KindKey, Callable[[JSON], None]] = MappingProxyType({
     ("apps", "ReplicaSet"): _default_replica_set,
     ("batch", "Job"): _default_job,
     ("discovery.k8s.io", "EndpointSlice"): _default_endpoint_slice,
+    ("apiregistration.k8s.io", "APIService"): _default_apiservice,
 })

@@ -589,6 +589,31 @@ class Lease(TopLevel):
     spec: LeaseSpec | None = None
 
 
+class ServiceReference(K8sModel):
+    namespace: str | None = None
+    name: str | None = None
+    port: int | None = None
+
+
+class APIServiceSpec(K8sModel):
+    service: ServiceReference | None = None
+    group: str | None = None
+    version: str | None = None
+    insecure_skip_tls_verify: bool | None = Field(default=None, alias="insecureSkipTLSVerify")
+    ca_bundle: str | None = None
+    group_priority_minimum: int | None = None
+    version_priority: int | None = None
+
+
+class APIServiceStatus(K8sModel):
+    conditions: list[Condition] | None = None
+
+
+class APIService(TopLevel):
+    spec: APIServiceSpec | None = None
+    status: APIServiceStatus | None = None
+
+
 class ScaleSpec(K8sModel):
     replicas: int | None = None
 
@@ -609,6 +634,7 @@ MODELS: dict[tuple[str, str], type[TopLevel]] = {
     ("apps", "Deployment"): Deployment, ("apps", "ReplicaSet"): ReplicaSet, ("batch", "Job"): Job,
     ("coordination.k8s.io", "Lease"): Lease, ("autoscaling", "Scale"): Scale,
     ("discovery.k8s.io", "EndpointSlice"): EndpointSlice,
+    ("apiregistration.k8s.io", "APIService"): APIService,
     ("authorization.k8s.io", "SelfSubjectAccessReview"): SelfSubjectAccessReview,
     ("authorization.k8s.io", "SelfSubjectRulesReview"): SelfSubjectRulesReview,
     ("authentication.k8s.io", "SelfSubjectReview"): SelfSubjectReview,

@@ -94,6 +94,9 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("batch", "v1", "Job", "jobs", "job", True, (), ("all",), (_status("Job"),), has_status=True),
     ResourceInfo("coordination.k8s.io", "v1", "Lease", "leases", "lease", True, (), ()),
     ResourceInfo("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", True, (), ()),
+    ResourceInfo("apiregistration.k8s.io", "v1", "APIService", "apiservices", "apiservice", False, (),
+                 ("api-extensions",), (_status("APIService"),), storage_prefix="apiregistration.k8s.io/apiservices",
+                 has_status=True),
     # kube-py authorizes every request (Kubernetes' AlwaysAllow): these reviews say so.
     ResourceInfo("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews",
                  "selfsubjectaccessreview", False, verbs=("create",), stored=False),

@@ -103,6 +103,10 @@ SCHEMAS: dict[tuple[str, str], dict[str, Schema]] = {
         "holderIdentity": STR, "leaseDurationSeconds": INT, "acquireTime": ANY, "renewTime": ANY,
         "leaseTransitions": INT, "strategy": STR, "preferredHolder": STR}),
     ("autoscaling", "Scale"): kind_schema({"replicas": INT}),
+    ("apiregistration.k8s.io", "APIService"): kind_schema(
+        {"service": {"namespace": STR, "name": STR, "port": INT}, "group": STR, "version": STR,
+         "insecureSkipTLSVerify": BOOL, "caBundle": STR, "groupPriorityMinimum": INT, "versionPriority": INT},
+        {"conditions": CONDITIONS}),
     ("discovery.k8s.io", "EndpointSlice"): {
         "apiVersion": STR, "kind": STR, "metadata": META, "addressType": STR,
         "endpoints": L({"addresses": L(STR), "conditions": {"ready": BOOL, "serving": BOOL, "terminating": BOOL},

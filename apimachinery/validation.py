@@ -21,6 +21,7 @@ here until apimachinery.labels and apimachinery.quantity exist; they can then be
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import json
 import re
@@ -1656,6 +1657,68 @@ def _validate_lease(lease: JSON, old: JSON | None) -> Causes:
     return _with_update(causes, lease, old, lambda _new, _old: [])
 
 
+# ---- apiregistration.k8s.io ------------------------------------------------------------
+
+
+def _validate_apiservice(apiservice: JSON, old: JSON | None) -> Causes:
+    """kube-aggregator's ValidateAPIService (+ the status conditions' values on every write)."""
+    spec = _dict(apiservice.get("spec"))
+    group, version = _str(spec.get("group")), _str(spec.get("version"))
+    required_name = f"{version}.{group}"
+
+    def name_fn(name: str, prefix: bool) -> list[str]:
+        return path_segment_name(name, prefix) or (
+            [] if name == required_name else [f'must be `spec.version+"."+spec.group`: "{required_name}"'])
+
+    causes = validate_object_meta(apiservice, namespaced=False, name_fn=name_fn)
+    if not group and version != "v1":
+        causes.append(required("spec.group", "only v1 may have an empty group and it better be legacy kube"))
+    if group:
+        causes += _messages("spec.group", group, is_dns1123_subdomain(group))
+    causes += _messages("spec.version", version, is_dns1035_label(version))
+    group_priority, version_priority = _int(spec.get("groupPriorityMinimum")) or 0, _int(spec.get("versionPriority")) or 0
+    if not 0 < group_priority <= 20000:
+        causes.append(invalid("spec.groupPriorityMinimum", str(group_priority), "must be positive and less than 20000"))
+    if not 0 < version_priority <= 1000:
+        causes.append(invalid("spec.versionPriority", str(version_priority), "must be positive and less than 1000"))
+    causes += _validate_apiservice_service(spec)
+    for i, condition in enumerate(_dicts(_dict(apiservice.get("status")).get("conditions"))):
+        if condition.get("status") not in ("True", "False", "Unknown"):
+            causes.append(not_supported(f"status.conditions[{i}].status", go_quote(_str(condition.get("status"))),
+                                        ["True", "False", "Unknown"]))
+    return _with_update(causes, apiservice, old, lambda _new, _old: [])
+
+
+def _validate_apiservice_service(spec: JSON) -> Causes:
+    ca_bundle, insecure = _str(spec.get("caBundle")), spec.get("insecureSkipTLSVerify") is True
+    service = spec.get("service")
+    if not isinstance(service, dict):
+        causes: Causes = []
+        if ca_bundle:
+            causes.append(invalid("spec.caBundle", go_quote(f"{len(_ca_bundle_bytes(ca_bundle))} bytes"),
+                                  "local APIServices may not have a caBundle"))
+        if insecure:
+            causes.append(invalid("spec.insecureSkipTLSVerify", "true",
+                                  "local APIServices may not have insecureSkipTLSVerify"))
+        return causes
+    causes = []
+    if not _str(service.get("namespace")):
+        causes.append(required("spec.service.namespace"))
+    if not _str(service.get("name")):
+        causes.append(required("spec.service.name"))
+    if insecure and ca_bundle:
+        causes.append(invalid("spec.insecureSkipTLSVerify", "true", "may not be true if caBundle is present"))
+    return causes
+
+
+def _ca_bundle_bytes(ca_bundle: str) -> bytes:
+    """caBundle is `[]byte`: base64 in JSON."""
+    try:
+        return base64.b64decode(ca_bundle, validate=True)
+    except ValueError:
+        return ca_bundle.encode()
+
+
 def _validate_generic(obj: JSON, old: JSON | None) -> Causes:
     causes = validate_object_meta(obj, namespaced=bool(_dict(obj.get("metadata")).get("namespace")),
                                   name_fn=path_segment_name)
@@ -1674,6 +1737,7 @@ _VALIDATORS: Mapping[KindKey, Callable[[JSON, JSON | None], Causes]] = MappingPr
     ("batch", "Job"): _validate_job,
     ("coordination.k8s.io", "Lease"): _validate_lease,
     ("discovery.k8s.io", "EndpointSlice"): _validate_endpoint_slice,
+    ("apiregistration.k8s.io", "APIService"): _validate_apiservice,
 })
 
 

@@ -17,6 +17,7 @@ from aiohttp import web
 from apimachinery import errors
 from apimachinery.errors import StatusError
 from apiserver import discovery, health, openapi, reviews, subresources
+from apiserver.aggregator.aggregator import Aggregator
 from apiserver.allocators import ServiceAllocator
 from apiserver.handlers import ResourceHandler, Target, json_response
 from apiserver.limits import HeaderDeadline, InFlightLimit
@@ -38,6 +39,8 @@ class ApiServer:
     caches: list[WatchCache] = field(default_factory=list)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     shutting_down: asyncio.Event = field(default_factory=asyncio.Event)
+    aggregator: Aggregator | None = None
+    served: frozenset[tuple[str, str]] = frozenset(group_versions())
 
     def handler_for(self, resource: ResourceInfo) -> ResourceHandler:
         return self.handlers[(resource.group, resource.version, resource.plural)]
@@ -71,7 +74,25 @@ class ApiServer:
             handler.registry.namespace_lookup = namespace_lookup
         await asyncio.gather(*(cache.start() for cache in self.caches))
         await self.ensure_system_namespaces()
+        await self.start_aggregator()
         self.ready.set()
+
+    async def start_aggregator(self) -> None:
+        def registry_of(plural: str, group: str = "") -> Registry:
+            return self.handler_for(lookup(group, "v1", plural)).registry  # type: ignore[arg-type]
+
+        def key_of(plural: str, namespace: str, name: str) -> str:
+            group = "apiregistration.k8s.io" if plural == "apiservices" else ""
+            return lookup(group, "v1", plural).key(namespace, name)  # type: ignore[union-attr]
+
+        self.aggregator = Aggregator(registry_of("apiservices", "apiregistration.k8s.io"),
+                                     registry_of("services").cache, registry_of("endpoints").cache, key_of)
+        await self.aggregator.start(group_versions())
+
+    async def stop_aggregator(self) -> None:
+        if self.aggregator is not None:
+            await self.aggregator.stop()
+            self.aggregator = None
 
     async def ensure_system_namespaces(self) -> None:
         ns_handler = self.handler_for(lookup("", "v1", "namespaces"))  # type: ignore[arg-type]
@@ -89,6 +110,7 @@ class ApiServer:
 
     async def stop(self) -> None:
         self.ready.clear()
+        await self.stop_aggregator()
         await asyncio.gather(*(cache.stop() for cache in self.caches), return_exceptions=True)
         await self.storage.close()
 
@@ -114,7 +136,10 @@ class ApiServer:
 
     def root_paths(self) -> list[str]:
         paths = ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/readyz", "/version", "/openapi/v2", "/openapi/v3"]
-        paths += [f"/apis/{g}" for g, _ in group_versions() if g] + [f"/apis/{g}/{v}" for g, v in group_versions() if g]
+        served = list(group_versions())
+        if self.aggregator is not None:
+            served += [(a["spec"]["group"], a["spec"]["version"]) for a in self.aggregator.remote(set(self.served))]
+        paths += list(dict.fromkeys(f"/apis/{g}" for g, _ in served if g)) + [f"/apis/{g}/{v}" for g, v in served if g]
         return paths
 
     def openapi(self, request: web.Request, parts: list[str]) -> web.Response:
@@ -145,23 +170,45 @@ class ApiServer:
             return json_response(discovery.legacy_resource_list("", "v1"))
         return await self.resource_request(request, "", "v1", parts[2:])
 
+    def _priority(self, group: str) -> int:
+        return self.aggregator.group_priority(group, set(self.served)) if self.aggregator else 0
+
     async def apis(self, request: web.Request, parts: list[str]) -> web.StreamResponse:
+        served = set(self.served)
         if len(parts) == 1:
             if _wants_aggregated(request):
-                return json_response(discovery.aggregated_discovery(core=False),
+                remote = [(a["spec"]["group"], a["spec"]["version"], doc)
+                          for a, doc in (self.aggregator.discovery_documents(served) if self.aggregator else [])]
+                return json_response(discovery.aggregated_discovery(core=False, remote=remote, priority=self._priority),
                                      content_type=discovery.AGGREGATED_CONTENT_TYPE)
-            return json_response(discovery.legacy_api_group_list())
+            remote_groups = self.aggregator.remote_groups(served) if self.aggregator else []
+            return json_response(discovery.legacy_api_group_list(remote_groups, self._priority))
         group = parts[1]
-        if not any(g == group for g, _ in group_versions()) or not group:
-            raise StatusError(404, "NotFound", NOT_FOUND_MESSAGE)
+        if not any(g == group for g, _ in served) or not group:
+            return await self.aggregated(request, parts)
         if len(parts) == 2:
             return json_response(discovery.api_group(group))
         version = parts[2]
-        if (group, version) not in group_versions():
-            raise StatusError(404, "NotFound", NOT_FOUND_MESSAGE)
+        if (group, version) not in served:
+            return await self.aggregated(request, parts)
         if len(parts) == 3:
             return json_response(discovery.legacy_resource_list(group, version))
         return await self.resource_request(request, group, version, parts[3:])
+
+    async def aggregated(self, request: web.Request, parts: list[str]) -> web.StreamResponse:
+        """`/apis/<group>[/<version>/...]` of a group an APIService registers elsewhere."""
+        served = set(self.served)
+        if self.aggregator is None or not parts[1]:
+            raise StatusError(404, "NotFound", NOT_FOUND_MESSAGE)
+        if len(parts) == 2:
+            doc = next((g for g in self.aggregator.remote_groups(served) if g["name"] == parts[1]), None)
+            if doc is None:
+                raise StatusError(404, "NotFound", NOT_FOUND_MESSAGE)
+            return json_response({"kind": "APIGroup", "apiVersion": "v1", **doc})
+        apiservice = self.aggregator.find(parts[1], parts[2], served)
+        if apiservice is None:
+            raise StatusError(404, "NotFound", NOT_FOUND_MESSAGE)
+        return await self.aggregator.proxy(request, apiservice)
 
     def parse_target(self, group: str, version: str, rest: list[str]) -> Target:
         namespace = ""
@@ -284,6 +331,7 @@ def build_app(storage: Storage, inflight: InFlightLimit | None = None) -> web.Ap
     async def on_shutdown(_: web.Application) -> None:
         # Open watch streams would hold graceful shutdown until they time out: end them first.
         server.shutting_down.set()
+        await server.stop_aggregator()
         await asyncio.gather(*(cache.stop() for cache in server.caches), return_exceptions=True)
 
     async def on_cleanup(_: web.Application) -> None:

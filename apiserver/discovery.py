@@ -7,12 +7,18 @@ kubectl recognises the aggregated form only by the response Content-Type
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from apiserver.resources import RESOURCES, ResourceInfo, group_versions
 
 AGGREGATED_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 Obj = dict[str, Any]
+GroupPriority = Callable[[str], int]
+
+
+def _no_priority(_group: str) -> int:
+    return 0
 
 
 def version_info() -> Obj:
@@ -42,15 +48,50 @@ def _aggregated_resource(r: ResourceInfo) -> Obj:
     return entry
 
 
-def aggregated_discovery(core: bool) -> Obj:
-    items = []
+def aggregated_discovery(core: bool, remote: Sequence[tuple[str, str, Obj]] = (),
+                         priority: GroupPriority = _no_priority) -> Obj:
+    """The APIGroupDiscoveryList; `remote` are (group, version, APIResourceList) of aggregated
+    servers, groups ordered by the aggregator's priority (highest first, then by name)."""
+    by_group: dict[str, list[Obj]] = {}
     for group, version in group_versions():
         if bool(group) == core:
             continue
-        items.append({"metadata": {"name": group},
-                      "versions": [{"version": version, "freshness": "Current",
-                                    "resources": [_aggregated_resource(r) for r in _of(group, version)]}]})
+        by_group.setdefault(group, []).append({"version": version, "freshness": "Current",
+                                               "resources": [_aggregated_resource(r) for r in _of(group, version)]})
+    if not core:
+        for group, version, document in remote:
+            by_group.setdefault(group, []).append({"version": version, "freshness": "Current",
+                                                   "resources": aggregated_from_legacy(group, version, document)})
+    ordered = sorted(by_group, key=lambda g: (-priority(g), g)) if not core else list(by_group)
+    items = [{"metadata": {"name": g}, "versions": by_group[g]} for g in ordered]
     return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items}
+
+
+def aggregated_from_legacy(group: str, version: str, document: Obj) -> list[Obj]:
+    """An aggregated server's APIResourceList in the aggregated form (subresources folded in)."""
+    entries: dict[str, Obj] = {}
+    listed = [r for r in document.get("resources") or [] if isinstance(r, dict) and r.get("name")]
+    for r in listed:
+        if "/" in r["name"]:
+            continue
+        entry: Obj = {"resource": r["name"], "singularResource": r.get("singularName") or "",
+                      "scope": "Namespaced" if r.get("namespaced") else "Cluster",
+                      "responseKind": {"group": r.get("group") or group, "version": r.get("version") or version,
+                                       "kind": r.get("kind", "")},
+                      "verbs": list(r.get("verbs") or [])}
+        for key in ("shortNames", "categories"):
+            if r.get(key):
+                entry[key] = list(r[key])
+        entries[r["name"]] = entry
+    for r in listed:
+        parent, _, sub = r["name"].partition("/")
+        if sub and parent in entries:
+            entries[parent].setdefault("subresources", []).append(
+                {"subresource": sub, "responseKind": {"group": r.get("group") or group,
+                                                      "version": r.get("version") or version,
+                                                      "kind": r.get("kind", "")},
+                 "verbs": list(r.get("verbs") or [])})
+    return list(entries.values())
 
 
 def legacy_api_versions(server_address: str) -> Obj:
@@ -64,14 +105,18 @@ def api_group(group: str) -> Obj:
             "preferredVersion": versions[0] if versions else {}}
 
 
-def legacy_api_group_list() -> Obj:
-    groups = []
+def legacy_api_group_list(remote: Sequence[Obj] = (), priority: GroupPriority = _no_priority) -> Obj:
+    """The APIGroupList: kube-py's groups and `remote` APIGroup entries, by priority."""
+    groups: dict[str, Obj] = {}
     for group in dict.fromkeys(g for g, _ in group_versions() if g):
         doc = api_group(group)
         doc.pop("kind")
         doc.pop("apiVersion")
-        groups.append(doc)
-    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+        groups[group] = doc
+    for doc in remote:
+        groups.setdefault(doc["name"], doc)
+    ordered = sorted(groups, key=lambda g: (-priority(g), g))
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [groups[g] for g in ordered]}
 
 
 def legacy_resource_list(group: str, version: str) -> Obj:

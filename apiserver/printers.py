@@ -306,6 +306,20 @@ def _lease_row(lease: Obj, now: datetime) -> list[Any]:
             translate_timestamp_since(lease["metadata"].get("creationTimestamp"), now)]
 
 
+def _apiservice_row(apiservice: Obj, now: datetime) -> list[Any]:
+    spec = apiservice.get("spec") or {}
+    service = spec.get("service")
+    where = f"{service.get('namespace', '')}/{service.get('name', '')}" if isinstance(service, dict) else "Local"
+    available = "Unknown"
+    for condition in (apiservice.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "Available":
+            status, reason = condition.get("status", ""), condition.get("reason", "")
+            available = status if status == "True" or not reason else f"{status} ({reason})"
+            break
+    return [apiservice["metadata"]["name"], where, available,
+            translate_timestamp_since(apiservice["metadata"].get("creationTimestamp"), now)]
+
+
 Printer = tuple[list[Obj], Callable[[Obj, datetime], list[Any]]]
 
 PRINTERS: dict[str, Printer] = {
@@ -352,6 +366,8 @@ PRINTERS: dict[str, Printer] = {
                _col("Count", "How many times the event occurred.", 1, kind="integer"),
                _col("Name", "The name of the event.", 1, fmt="name")], _event_row),
     "Lease": ([NAME, _col("Holder", "The holder of the lease."), AGE], _lease_row),
+    "APIService": ([NAME, _col("Service", "The reference to the service that hosts this API endpoint."),
+                    _col("Available", "Whether this service is available."), AGE], _apiservice_row),
     "EndpointSlice": ([NAME, _col("AddressType", "addressType specifies the type of address carried by this "
                                                  "EndpointSlice."),
                        _col("Ports", "ports specifies the list of network ports exposed by each endpoint in this "

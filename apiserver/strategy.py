@@ -12,6 +12,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from apimachinery.timeutil import now_rfc3339
 from apiserver.resources import ResourceInfo
 
 
@@ -22,7 +23,7 @@ class Strategy:
     generation_on_annotations: bool = False  # Deployment: annotations bump generation too
     has_status: bool = False  # a /status subresource splits spec from status
     keep_status_on_create: bool = False  # Node: status may be set on create
-    keep_labels_on_status: bool = False  # Deployment: /status keeps the old labels
+    meta_kept_on_status: tuple[str, ...] = ()  # metadata fields a /status write cannot change
     graceful: bool = False  # Pod: DELETE sets deletionTimestamp and waits for the kubelet
     orphan_by_default: bool = False  # Job: a DELETE without a policy orphans dependents
     spec_keys: tuple[str, ...] = ("spec",)  # the top-level fields whose change bumps generation
@@ -38,6 +39,9 @@ class Strategy:
             labels["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
         elif self.kind_key == ("batch", "Job"):
             _job_selector(obj)
+        elif self.kind_key == ("apiregistration.k8s.io", "APIService") \
+                and not isinstance((obj.get("spec") or {}).get("service"), dict):
+            obj["status"] = {"conditions": [local_available_condition(now_rfc3339())]}
         if self.tracks_generation:
             obj["metadata"]["generation"] = 1
         else:
@@ -63,12 +67,12 @@ class Strategy:
                 new[key] = copy.deepcopy(value)
         for key in [k for k in new if k not in old and k not in ("metadata", "status", "kind", "apiVersion")]:
             del new[key]
-        if self.keep_labels_on_status:
-            labels = old["metadata"].get("labels")
-            if labels is None:
-                new["metadata"].pop("labels", None)
+        for meta_key in self.meta_kept_on_status:
+            kept = old["metadata"].get(meta_key)
+            if kept is None:
+                new["metadata"].pop(meta_key, None)
             else:
-                new["metadata"]["labels"] = copy.deepcopy(labels)
+                new["metadata"][meta_key] = copy.deepcopy(kept)
         new["metadata"]["generation"] = old["metadata"].get("generation")
         if new["metadata"]["generation"] is None:
             new["metadata"].pop("generation")
@@ -85,6 +89,12 @@ class Strategy:
         if self.generation_on_annotations:
             changed = changed or (new["metadata"].get("annotations") or {}) != (old["metadata"].get("annotations") or {})
         new["metadata"]["generation"] = (old_gen or 1) + (1 if changed else 0)
+
+
+def local_available_condition(now: str) -> dict[str, Any]:
+    """What a local APIService (one without a service) always says."""
+    return {"type": "Available", "status": "True", "lastTransitionTime": now, "reason": "Local",
+            "message": "Local APIServices are always available"}
 
 
 def qos_class(spec: dict[str, Any]) -> str:
@@ -164,13 +174,15 @@ _STRATEGIES: dict[tuple[str, str], Strategy] = {
         Strategy(("", "Endpoints")),
         Strategy(("", "Event")),
         Strategy(("apps", "Deployment"), tracks_generation=True, generation_on_annotations=True,
-                 has_status=True, keep_labels_on_status=True),
+                 has_status=True, meta_kept_on_status=("labels",)),
         Strategy(("apps", "ReplicaSet"), tracks_generation=True, has_status=True),
         Strategy(("batch", "Job"), tracks_generation=True, has_status=True, orphan_by_default=True),
         Strategy(("coordination.k8s.io", "Lease")),
         # EndpointSlices have no spec: any change to their body bumps generation.
         Strategy(("discovery.k8s.io", "EndpointSlice"), tracks_generation=True,
                  spec_keys=("addressType", "endpoints", "ports")),
+        Strategy(("apiregistration.k8s.io", "APIService"), has_status=True,
+                 meta_kept_on_status=("labels", "annotations", "finalizers", "ownerReferences")),
     )
 }
 
