@@ -5,6 +5,9 @@ its Node (capacity, allocatable, addresses, kubelet port, labels, conditions), r
 Lease in `kube-node-lease` every 10 s, re-registers if the Node is deleted, and watches
 pods with `spec.nodeName=<node>`, one PodWorker each. At start it asks the runtime for
 the containers it already runs so a restart adopts them instead of duplicating them.
+A pod whose worker has terminated it stays terminated until the API removes it (a
+finalizer can keep it a while): later events for it start no new worker, which would know
+nothing of its containers and rewrite it as Pending (the pod workers' "finished" state).
 """
 
 from __future__ import annotations
@@ -99,9 +102,9 @@ class Kubelet:
         self.workers: dict[str, PodWorker] = {}
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.adoptable: dict[str, list[ContainerStatus]] = {}
+        self.terminated: set[str] = set()  # uids terminated by their worker, until the API deletes them
         self.pods = Informer(client, "pods", field_selector=f"spec.nodeName={node_name}")
-        self.pods.add_handlers(on_add=self._pod_seen, on_update=lambda _o, n: self._pod_seen(n),
-                               on_delete=self._pod_gone)
+        self.pods.add_handlers(on_add=self._pod_seen, on_update=self._pod_updated, on_delete=self._pod_gone)
         self.boot_id = str(uuid.uuid4())
         self._runner: web.AppRunner | None = None
         self.dns = dns or DnsSettings()
@@ -223,6 +226,8 @@ class Kubelet:
 
     def _pod_seen(self, pod: Obj) -> None:
         uid = pod["metadata"]["uid"]
+        if uid in self.terminated:
+            return
         worker = self.workers.get(uid)
         if worker is not None:
             worker.update(pod)
@@ -234,11 +239,20 @@ class Kubelet:
         task.add_done_callback(lambda _t, u=uid: self._worker_done(u))
 
     def _worker_done(self, uid: str) -> None:
-        self.workers.pop(uid, None)
+        worker = self.workers.pop(uid, None)
         self.tasks.pop(uid, None)
+        if worker is not None and worker.finished and not worker.deleted_from_api:
+            self.terminated.add(uid)
+
+    def _pod_updated(self, old: Obj, new: Obj) -> None:
+        if old["metadata"].get("uid") != new["metadata"].get("uid"):
+            self._pod_gone(old)  # deleted and made again under the same name between two lists
+        self._pod_seen(new)
 
     def _pod_gone(self, pod: Obj) -> None:
-        worker = self.workers.get(pod["metadata"]["uid"])
+        uid = pod["metadata"]["uid"]
+        self.terminated.discard(uid)
+        worker = self.workers.get(uid)
         if worker is not None:
             worker.api_deleted()
 

@@ -5,8 +5,12 @@ pod waits in ContainerCreating with FailedMount events), ensure the sandbox, run
 containers one at a time, start or restart regular containers by restartPolicy with
 crash-loop back-off (10 s doubling to 5 min, reset after 10 min of running), run probes,
 then post status if it changed. A pod with a deletionTimestamp is stopped gracefully (preStop, SIGTERM,
-SIGKILL after the grace period), gets a terminal status, and is finally deleted with
-grace 0. Containers found at start-up (a restarted kubelet) are adopted, not duplicated.
+SIGKILL after the grace period); only once no container runs is its terminal status written
+(every container terminated with its exit code, phase Succeeded or Failed: kubelet/status.py),
+and only once the API shows that terminal phase is the pod finally deleted with grace 0.
+Status never goes back: a stale informer copy of the pod does not replace a newer one, and a
+status that would move a phase backwards or un-terminate a container is not written.
+Containers found at start-up (a restarted kubelet) are adopted, not duplicated.
 A container whose environment cannot be made (a missing ConfigMap, Secret or key) waits
 in CreateContainerConfigError and is retried after the pod worker's back-off period.
 """
@@ -25,7 +29,13 @@ from kubelet.envvars import EnvError, make_environment
 from kubelet.expansion import expand_all
 from kubelet.probes import ProbeTracker, run_probe, trackers_for
 from kubelet.runtime.interface import ContainerSpec, ContainerStatus, DriverError, SandboxInfo
-from kubelet.status import ContainerRecord, container_status, pod_conditions, pod_phase, terminated_state
+from kubelet.status import (
+    TERMINAL_PHASES,
+    ContainerRecord,
+    generate_status,
+    illegal_transition,
+    terminated_state,
+)
 from kubelet.volumes import RETRY_INITIAL, RETRY_MAX, MountedVolume, VolumeContext, set_up_volumes
 
 __all__ = ["PodWorker", "field_ref_value"]
@@ -45,6 +55,20 @@ CONFIG_ERROR_RETRY = 10.0  # the pod worker's backOffPeriod after a failed sync 
 
 def now_rfc3339() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def resource_version(obj: Obj) -> int | None:
+    try:
+        return int((obj.get("metadata") or {}).get("resourceVersion") or "")
+    except ValueError:
+        return None
+
+
+def is_older(candidate: Obj, held: Obj) -> bool:
+    """Is `candidate` an older copy of the object than `held`? (kube-py's resourceVersions
+    are store revisions, so they order; anything unparsable counts as newer.)"""
+    new, old = resource_version(candidate), resource_version(held)
+    return new is not None and old is not None and new < old
 
 
 def parse_ts(text: str) -> float:
@@ -75,6 +99,7 @@ class PodWorker:
         self.deleted_from_api = False
         self.finished = False
         self.last_posted: Obj | None = None
+        self.refused = ""  # why the last status was not written (logged once)
         self._adopt(adopted or [])
 
     # ---- plumbing ------------------------------------------------------------------
@@ -84,6 +109,8 @@ class PodWorker:
         return f"{self.pod['metadata']['namespace']}/{self.pod['metadata']['name']}"
 
     def update(self, pod: Obj) -> None:
+        if is_older(pod, self.pod):
+            return  # the informer lags behind the status this worker has just written
         self.pod = pod
         self.wake.set()
 
@@ -371,8 +398,16 @@ class PodWorker:
         record.ready = False
 
     async def _terminate(self) -> None:
+        """SyncTerminatingPod then SyncTerminatedPod: kill → terminal status → final delete."""
+        await self._refresh()  # exit codes of containers that ended on their own
         await self._kill_all(self._grace())
+        still = [r.name for r in self.init + self.regular if r.running]
+        if still:  # retried: a terminal status must describe stopped containers
+            raise DriverError(f"containers {still} of pod {self.key} still run after being killed")
         await self._post_status(terminal=True)
+        if not self.deleted_from_api and (self.pod.get("status") or {}).get("phase") not in TERMINAL_PHASES:
+            log.warning("pod %s: terminal status not written yet, final delete waits", self.key)
+            return
         meta = self.pod["metadata"]
         try:
             await self.kubelet.client.delete("pods", meta["name"], meta["namespace"], grace_period_seconds=0,
@@ -392,20 +427,14 @@ class PodWorker:
     # ---- status --------------------------------------------------------------------
 
     def build_status(self, terminal: bool) -> Obj:
+        """The pod's status now; `terminal` once its containers have been killed for deletion."""
         now = now_rfc3339()
         old = self.pod.get("status") or {}
-        phase = pod_phase(self.pod["spec"], self.init, self.regular, terminal)
         ip = self.sandbox.ip if self.sandbox else ""
-        status: Obj = {
-            "phase": phase,
-            "conditions": pod_conditions(self.pod, self.init, self.regular, phase, self.sandbox is not None, now),
-            "hostIP": self.kubelet.node_ip, "hostIPs": [{"ip": self.kubelet.node_ip}],
-            "startTime": old.get("startTime") or now,
-            "containerStatuses": [container_status(r) for r in self.regular],
-            "qosClass": old.get("qosClass", "BestEffort"),
-        }
-        if self.init:
-            status["initContainerStatuses"] = [container_status(r) for r in self.init]
+        status = generate_status(self.pod, self.init, self.regular, terminal=terminal,
+                                 sandbox_ready=self.sandbox is not None, now=now)
+        status.update({"hostIP": self.kubelet.node_ip, "hostIPs": [{"ip": self.kubelet.node_ip}],
+                       "startTime": old.get("startTime") or now, "qosClass": old.get("qosClass", "BestEffort")})
         if ip:
             status["podIP"], status["podIPs"] = ip, [{"ip": ip}]
         return status
@@ -417,6 +446,13 @@ class PodWorker:
         signature = {**comparable, "conditions": conditions}
         if signature == self.last_posted:
             return
+        problem = self._illegal(status)
+        if problem:
+            if problem != self.refused:
+                log.error("pod %s: status update aborted: %s", self.key, problem)
+            self.refused = problem
+            return
+        self.refused = ""
         meta = self.pod["metadata"]
         try:
             updated = await self.kubelet.client.patch("pods", meta["name"], {"status": status}, meta["namespace"],
@@ -428,4 +464,12 @@ class PodWorker:
             raise
         self.pod = updated
         self.last_posted = signature
+
+    def _illegal(self, status: Obj) -> str:
+        """checkContainerStateTransition against the status the API holds."""
+        old = self.pod.get("status") or {}
+        policy = self.pod["spec"].get("restartPolicy", "Always")
+        return (illegal_transition(old.get("containerStatuses") or [], status["containerStatuses"], policy)
+                or illegal_transition(old.get("initContainerStatuses") or [], status.get("initContainerStatuses") or [],
+                                      policy))
 
