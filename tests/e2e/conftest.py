@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.cluster import TestCluster, netns_and_links
+from tests.fixtures.cluster import TestCluster, left_behind, netns_and_links
 
 
 @pytest.fixture
@@ -18,4 +18,4 @@ def cluster(tmp_path: Path) -> Iterator[TestCluster]:
         yield made
     finally:
         made.down()
-    assert netns_and_links() == before, "cluster down left namespaces or links behind"
+    assert left_behind(before) == (set(), set()), "cluster down left namespaces or links behind"

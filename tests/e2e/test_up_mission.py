@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures.apiserver import free_port
-from tests.fixtures.cluster import ROOT, netns_and_links, requires_root
+from tests.fixtures.cluster import ROOT, left_behind, netns_and_links, requires_root
 
 pytestmark = pytest.mark.skipif(requires_root() is not None, reason=requires_root() or "")
 
@@ -104,7 +104,7 @@ def up(tmp_path: Path) -> Iterator[Up]:
     finally:
         if running.proc.poll() is None:
             running.interrupt()
-    assert netns_and_links() == before, "kube-py up left network namespaces or links behind"
+    assert left_behind(before) == (set(), set()), "kube-py up left network namespaces or links behind"
 
 
 def revisions(history: str) -> list[str]:
@@ -156,4 +156,4 @@ def test_make_up_reaches_a_ready_node_within_60s(tmp_path: Path) -> None:
         assert seconds < 60, f"make up took {seconds:.1f}s to a Ready node"
     finally:
         made.interrupt()
-    assert netns_and_links() == before
+    assert left_behind(before) == (set(), set())
