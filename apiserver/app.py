@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +41,6 @@ class ApiServer:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     shutting_down: asyncio.Event = field(default_factory=asyncio.Event)
     aggregator: Aggregator | None = None
-    served: frozenset[tuple[str, str]] = frozenset(group_versions())
 
     def handler_for(self, resource: ResourceInfo) -> ResourceHandler:
         return self.handlers[(resource.group, resource.version, resource.plural)]
@@ -138,7 +138,7 @@ class ApiServer:
         paths = ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/readyz", "/version", "/openapi/v2", "/openapi/v3"]
         served = list(group_versions())
         if self.aggregator is not None:
-            served += [(a["spec"]["group"], a["spec"]["version"]) for a in self.aggregator.remote(set(self.served))]
+            served += [(a["spec"]["group"], a["spec"]["version"]) for a in self.aggregator.remote()]
         paths += list(dict.fromkeys(f"/apis/{g}" for g, _ in served if g)) + [f"/apis/{g}/{v}" for g, v in served if g]
         return paths
 
@@ -170,19 +170,20 @@ class ApiServer:
             return json_response(discovery.legacy_resource_list("", "v1"))
         return await self.resource_request(request, "", "v1", parts[2:])
 
-    def _priority(self, group: str) -> int:
-        return self.aggregator.group_priority(group, set(self.served)) if self.aggregator else 0
+    def _priority(self) -> Callable[[str], int]:
+        priorities = self.aggregator.group_priorities() if self.aggregator else {}
+        return lambda group: priorities.get(group, 0)
 
     async def apis(self, request: web.Request, parts: list[str]) -> web.StreamResponse:
-        served = set(self.served)
+        served = set(group_versions())
         if len(parts) == 1:
             if _wants_aggregated(request):
                 remote = [(a["spec"]["group"], a["spec"]["version"], doc)
-                          for a, doc in (self.aggregator.discovery_documents(served) if self.aggregator else [])]
-                return json_response(discovery.aggregated_discovery(core=False, remote=remote, priority=self._priority),
+                          for a, doc in (self.aggregator.discovery_documents() if self.aggregator else [])]
+                return json_response(discovery.aggregated_discovery(core=False, remote=remote, priority=self._priority()),
                                      content_type=discovery.AGGREGATED_CONTENT_TYPE)
-            remote_groups = self.aggregator.remote_groups(served) if self.aggregator else []
-            return json_response(discovery.legacy_api_group_list(remote_groups, self._priority))
+            remote_groups = self.aggregator.remote_groups() if self.aggregator else []
+            return json_response(discovery.legacy_api_group_list(remote_groups, self._priority()))
         group = parts[1]
         if not any(g == group for g, _ in served) or not group:
             return await self.aggregated(request, parts)
@@ -197,15 +198,14 @@ class ApiServer:
 
     async def aggregated(self, request: web.Request, parts: list[str]) -> web.StreamResponse:
         """`/apis/<group>[/<version>/...]` of a group an APIService registers elsewhere."""
-        served = set(self.served)
         if self.aggregator is None or not parts[1]:
             raise StatusError(404, "NotFound", NOT_FOUND_MESSAGE)
         if len(parts) == 2:
-            doc = next((g for g in self.aggregator.remote_groups(served) if g["name"] == parts[1]), None)
+            doc = next((g for g in self.aggregator.remote_groups() if g["name"] == parts[1]), None)
             if doc is None:
                 raise StatusError(404, "NotFound", NOT_FOUND_MESSAGE)
             return json_response({"kind": "APIGroup", "apiVersion": "v1", **doc})
-        apiservice = self.aggregator.find(parts[1], parts[2], served)
+        apiservice = self.aggregator.find(parts[1], parts[2])
         if apiservice is None:
             raise StatusError(404, "NotFound", NOT_FOUND_MESSAGE)
         return await self.aggregator.proxy(request, apiservice)

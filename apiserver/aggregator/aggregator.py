@@ -37,13 +37,15 @@ class Aggregator:
         self.controller: AvailabilityController | None = None
         self._services, self._endpoints = services, endpoints
         self._task: asyncio.Task[None] | None = None
+        self.served: frozenset[tuple[str, str]] = frozenset()  # what kube-py serves itself
 
     # ---- lifecycle --------------------------------------------------------------------
 
     async def start(self, served: Iterable[tuple[str, str]]) -> None:
+        self.served = frozenset(served)
         self.session = aiohttp.ClientSession(auto_decompress=False,
                                              timeout=aiohttp.ClientTimeout(total=None, sock_connect=5))
-        await self.register_local(served)
+        await self.register_local(self.served)
         self.controller = AvailabilityController(self.cache, self._services, self._endpoints, self.key_of,
                                                  self._write_status, http_prober(self.session))
         self._task = asyncio.create_task(self.controller.run(), name="apiservice-availability")
@@ -82,37 +84,40 @@ class Aggregator:
 
     # ---- what is served elsewhere -----------------------------------------------------
 
-    def remote(self, served: set[tuple[str, str]]) -> list[Obj]:
+    def remote(self) -> list[Obj]:
         """APIServices with a Service for group-versions kube-py does not serve itself."""
         return [c.obj for c in self.cache.list()[0] if api.service_of(c.obj) is not None
                 and ((c.obj.get("spec") or {}).get("group", ""), (c.obj.get("spec") or {}).get("version", ""))
-                not in served]
+                not in self.served]
 
-    def find(self, group: str, version: str, served: set[tuple[str, str]]) -> Obj | None:
-        return next((a for a in self.remote(served) if (a["spec"].get("group"), a["spec"].get("version"))
+    def find(self, group: str, version: str) -> Obj | None:
+        return next((a for a in self.remote() if (a["spec"].get("group"), a["spec"].get("version"))
                      == (group, version)), None)
 
-    def remote_groups(self, served: set[tuple[str, str]]) -> list[Obj]:
+    def remote_groups(self) -> list[Obj]:
         """APIGroup entries for `/apis`, in the aggregator's priority order."""
         groups = []
-        for name, members in api.sorted_by_priority(self.remote(served)):
+        for name, members in api.sorted_by_priority(self.remote()):
             versions = [{"groupVersion": f"{name}/{a['spec']['version']}", "version": a["spec"]["version"]}
                         for a in members]
             groups.append({"name": name, "versions": versions, "preferredVersion": versions[0]})
         return groups
 
-    def group_priority(self, group: str, served: set[tuple[str, str]]) -> int:
-        if group == api.GROUP:
-            return api.APIREGISTRATION_PRIORITY
-        local = [p[0] for (g, _), p in api.LOCAL_PRIORITIES.items() if g == group]
-        remote = [int(a["spec"].get("groupPriorityMinimum") or 0) for a in self.remote(served)
-                  if a["spec"].get("group") == group]
-        return max(local + remote, default=0)
+    def group_priorities(self) -> dict[str, int]:
+        """Each group's highest groupPriorityMinimum, local and remote (the aggregator's first)."""
+        priorities: dict[str, int] = {}
+        for (group, _), (priority, _) in api.LOCAL_PRIORITIES.items():
+            priorities[group] = max(priorities.get(group, 0), priority)
+        for a in self.remote():
+            group = a["spec"].get("group", "")
+            priorities[group] = max(priorities.get(group, 0), int(a["spec"].get("groupPriorityMinimum") or 0))
+        priorities[api.GROUP] = api.APIREGISTRATION_PRIORITY
+        return priorities
 
-    def discovery_documents(self, served: set[tuple[str, str]]) -> list[tuple[Obj, Obj]]:
+    def discovery_documents(self) -> list[tuple[Obj, Obj]]:
         """(APIService, its backend's APIResourceList) for the available remote group-versions."""
         documents = self.controller.documents if self.controller else {}
-        return [(a, documents[a["metadata"]["name"]]) for a in self.remote(served)
+        return [(a, documents[a["metadata"]["name"]]) for a in self.remote()
                 if api.is_available(a) and a["metadata"]["name"] in documents]
 
     # ---- the proxy hop ----------------------------------------------------------------

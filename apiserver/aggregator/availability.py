@@ -169,10 +169,12 @@ class AvailabilityController:
     # ---- feeding the queue ------------------------------------------------------------
 
     def _names_for_service(self, namespace: str, name: str) -> list[str]:
-        objects, _ = self.apiservices.list()
-        return [o.obj["metadata"]["name"] for o in objects
-                if (service_of(o.obj) or {}).get("namespace") == namespace
-                and (service_of(o.obj) or {}).get("name") == name]
+        names = []
+        for cached in self.apiservices.list()[0]:
+            ref = service_of(cached.obj) or {}
+            if (ref.get("namespace"), ref.get("name")) == (namespace, name):
+                names.append(cached.obj["metadata"]["name"])
+        return names
 
     async def _follow(self, cache: WatchCache, names_of: Callable[[Obj], list[str]]) -> None:
         while True:

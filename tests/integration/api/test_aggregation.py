@@ -102,9 +102,9 @@ async def test_an_aggregated_server_is_discovered_proxied_and_probed(
         "group": GROUP, "version": VERSION, "groupPriorityMinimum": 1000, "versionPriority": 15, "caBundle": ca_bundle,
         "service": {"namespace": "wardle", "name": "api", "port": backend.port}}))
     assert status == 201, created
-    assert await wait_condition(api_server, name, "Passed") == {
-        "type": "Available", "status": "True", "reason": "Passed", "message": "all checks passed",
-        "lastTransitionTime": (await wait_condition(api_server, name, "Passed"))["lastTransitionTime"]}
+    passed = await wait_condition(api_server, name, "Passed")
+    assert passed == {"type": "Available", "status": "True", "reason": "Passed", "message": "all checks passed",
+                      "lastTransitionTime": passed["lastTransitionTime"]}
     probe = next(s for s in backend.seen if s["path"] == f"/apis/{GROUP}/{VERSION}")
     assert (probe["user"], probe["groups"]) == ("system:kube-aggregator", ["system:masters"])
 
